@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IRewardVault} from "./interfaces/IRewardVault.sol";
+
+/// @title RewardVault
+/// @notice Token custody for escrows, bounty pools and unclaimed rewards; see IRewardVault.
+contract RewardVault is IRewardVault, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    IERC20 private immutable _token;
+    address private immutable _deployer;
+    address private _protocol;
+
+    mapping(uint256 jobId => uint256) private _escrow;
+    mapping(bytes32 poolId => uint256) private _pools;
+    mapping(address account => uint256) private _claimable;
+    uint256 private _totalEscrow;
+    uint256 private _totalPools;
+    uint256 private _totalClaimable;
+
+    constructor(IERC20 token_) {
+        _token = token_;
+        _deployer = msg.sender;
+    }
+
+    modifier onlyProtocol() {
+        if (msg.sender != _protocol) revert VaultUnauthorized(msg.sender);
+        _;
+    }
+
+    /// @inheritdoc IRewardVault
+    function bindProtocol(address protocol_) external {
+        if (msg.sender != _deployer) revert VaultUnauthorized(msg.sender);
+        if (_protocol != address(0)) revert VaultAlreadyBound();
+        _protocol = protocol_;
+        emit ProtocolBound(protocol_);
+    }
+
+    /// @inheritdoc IRewardVault
+    function protocol() external view returns (address) {
+        return _protocol;
+    }
+
+    /// @inheritdoc IRewardVault
+    function recordEscrow(uint256 jobId, uint256 amount) external onlyProtocol {
+        _escrow[jobId] += amount;
+        _totalEscrow += amount;
+        emit EscrowDeposited(jobId, amount, _escrow[jobId]);
+    }
+
+    /// @inheritdoc IRewardVault
+    function payFromEscrow(uint256 jobId, address to, uint256 amount, bytes32 reason) external onlyProtocol {
+        uint256 available = _escrow[jobId];
+        if (amount > available) revert VaultEscrowInsufficient(jobId, amount, available);
+        unchecked {
+            // Safe: amount <= available, and the totals are sums of the per-key balances.
+            _escrow[jobId] = available - amount;
+            _totalEscrow -= amount;
+        }
+        _claimable[to] += amount;
+        _totalClaimable += amount;
+        emit EscrowPaid(jobId, to, amount, reason);
+    }
+
+    /// @inheritdoc IRewardVault
+    function reserveEscrow(uint256 jobId, bytes32 poolId, uint256 amount) external onlyProtocol {
+        uint256 available = _escrow[jobId];
+        if (amount > available) revert VaultEscrowInsufficient(jobId, amount, available);
+        unchecked {
+            // Safe: amount <= available; escrow total and pool total move by the same amount.
+            _escrow[jobId] = available - amount;
+            _totalEscrow -= amount;
+        }
+        _pools[poolId] += amount;
+        _totalPools += amount;
+        emit EscrowReserved(jobId, poolId, amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function fundPool(bytes32 poolId, uint256 amount) external onlyProtocol {
+        _pools[poolId] += amount;
+        _totalPools += amount;
+        emit PoolFunded(poolId, amount, _pools[poolId]);
+    }
+
+    /// @inheritdoc IRewardVault
+    function payFromPool(bytes32 poolId, address to, uint256 amount) external onlyProtocol {
+        uint256 available = _pools[poolId];
+        if (amount > available) revert VaultPoolInsufficient(poolId, amount, available);
+        unchecked {
+            // Safe: amount <= available, and the totals are sums of the per-key balances.
+            _pools[poolId] = available - amount;
+            _totalPools -= amount;
+        }
+        _claimable[to] += amount;
+        _totalClaimable += amount;
+        emit PoolPaid(poolId, to, amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function returnPoolToEscrow(bytes32 poolId, uint256 jobId) external onlyProtocol {
+        uint256 amount = _pools[poolId];
+        if (amount == 0) return;
+        _pools[poolId] = 0;
+        _totalPools -= amount;
+        _escrow[jobId] += amount;
+        _totalEscrow += amount;
+        emit PoolReturnedToEscrow(poolId, jobId, amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function claim() external nonReentrant returns (uint256 amount) {
+        amount = _claimable[msg.sender];
+        if (amount == 0) revert VaultNothingToClaim(msg.sender);
+        _claimable[msg.sender] = 0;
+        unchecked {
+            // Safe: the total is the sum of the per-account balances.
+            _totalClaimable -= amount;
+        }
+        emit RewardClaimed(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function claimableOf(address account) external view returns (uint256) {
+        return _claimable[account];
+    }
+
+    /// @inheritdoc IRewardVault
+    function escrowOf(uint256 jobId) external view returns (uint256) {
+        return _escrow[jobId];
+    }
+
+    /// @inheritdoc IRewardVault
+    function poolOf(bytes32 poolId) external view returns (uint256) {
+        return _pools[poolId];
+    }
+
+    /// @inheritdoc IRewardVault
+    function totals() external view returns (uint256, uint256, uint256) {
+        return (_totalEscrow, _totalPools, _totalClaimable);
+    }
+}
