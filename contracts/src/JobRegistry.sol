@@ -104,10 +104,10 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         if (w.submitWindow == 0 || w.checkpointRevealWindow == 0 || w.commitWindow == 0 || w.revealWindow == 0) {
             revert JobInvalidParams(12, 0);
         }
-        // Seeds are read with blockhash, which reaches 256 blocks back: the miner's checkpoint reveal records the
-        // audit seed, and the first committee commit records the committee seed, so both must fall inside it.
-        if (w.checkpointRevealWindow > 255) revert JobInvalidParams(13, w.checkpointRevealWindow);
-        if (w.commitWindow > 255) revert JobInvalidParams(14, w.commitWindow);
+        // Seeds are read with blockhash, which reaches 256 blocks back. The ledger reads the seed block's hash live
+        // while seats commit (cheaper than storing it), so every commit window must end within 255 blocks of it.
+        uint256 auditCommitReach = uint256(w.checkpointRevealWindow) + w.commitWindow;
+        if (auditCommitReach > 255) revert JobInvalidParams(13, auditCommitReach);
         uint256 resolution = longestResolution(w);
         uint256 unbonding = _stakes.unbondingPeriodBlocks();
         if (resolution >= unbonding) revert JobResolutionOutlastsUnbonding(resolution, unbonding);

@@ -16,10 +16,9 @@ contract RewardVault is IRewardVault, ReentrancyGuard {
     address private _protocol;
 
     mapping(uint256 jobId => uint256) private _escrow;
-    mapping(bytes32 poolId => uint256) private _pools;
     mapping(address account => uint256) private _claimable;
     uint256 private _totalEscrow;
-    uint256 private _totalPools;
+    uint256 private _pooled;
     uint256 private _totalClaimable;
 
     constructor(IERC20 token_) {
@@ -49,67 +48,63 @@ contract RewardVault is IRewardVault, ReentrancyGuard {
     function recordEscrow(uint256 jobId, uint256 amount) external onlyProtocol {
         _escrow[jobId] += amount;
         _totalEscrow += amount;
-        emit EscrowDeposited(jobId, amount, _escrow[jobId]);
+        emit EscrowDeposited(jobId, amount);
     }
 
     /// @inheritdoc IRewardVault
     function payFromEscrow(uint256 jobId, address to, uint256 amount, bytes32 reason) external onlyProtocol {
-        uint256 available = _escrow[jobId];
-        if (amount > available) revert VaultEscrowInsufficient(jobId, amount, available);
-        unchecked {
-            // Safe: amount <= available, and the totals are sums of the per-key balances.
-            _escrow[jobId] = available - amount;
-            _totalEscrow -= amount;
-        }
+        _takeEscrow(jobId, amount);
         _claimable[to] += amount;
         _totalClaimable += amount;
         emit EscrowPaid(jobId, to, amount, reason);
     }
 
     /// @inheritdoc IRewardVault
-    function reserveEscrow(uint256 jobId, bytes32 poolId, uint256 amount) external onlyProtocol {
+    function escrowToPool(uint256 jobId, uint256 amount) external onlyProtocol {
+        _takeEscrow(jobId, amount);
+        _pooled += amount;
+        emit EscrowPooled(jobId, amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function fundPool(uint256 amount) external onlyProtocol {
+        _pooled += amount;
+        emit PoolFunded(amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function payFromPool(address to, uint256 amount) external onlyProtocol {
+        _takePool(amount);
+        _claimable[to] += amount;
+        _totalClaimable += amount;
+        emit PoolPaid(to, amount);
+    }
+
+    /// @inheritdoc IRewardVault
+    function poolToEscrow(uint256 jobId, uint256 amount) external onlyProtocol {
+        _takePool(amount);
+        _escrow[jobId] += amount;
+        _totalEscrow += amount;
+        emit PoolReturnedToEscrow(jobId, amount);
+    }
+
+    function _takeEscrow(uint256 jobId, uint256 amount) private {
         uint256 available = _escrow[jobId];
         if (amount > available) revert VaultEscrowInsufficient(jobId, amount, available);
         unchecked {
-            // Safe: amount <= available; escrow total and pool total move by the same amount.
+            // Safe: amount <= available, and the total is the sum of the per-job balances.
             _escrow[jobId] = available - amount;
             _totalEscrow -= amount;
         }
-        _pools[poolId] += amount;
-        _totalPools += amount;
-        emit EscrowReserved(jobId, poolId, amount);
     }
 
-    /// @inheritdoc IRewardVault
-    function fundPool(bytes32 poolId, uint256 amount) external onlyProtocol {
-        _pools[poolId] += amount;
-        _totalPools += amount;
-        emit PoolFunded(poolId, amount, _pools[poolId]);
-    }
-
-    /// @inheritdoc IRewardVault
-    function payFromPool(bytes32 poolId, address to, uint256 amount) external onlyProtocol {
-        uint256 available = _pools[poolId];
-        if (amount > available) revert VaultPoolInsufficient(poolId, amount, available);
+    function _takePool(uint256 amount) private {
+        uint256 available = _pooled;
+        if (amount > available) revert VaultPoolInsufficient(amount, available);
         unchecked {
-            // Safe: amount <= available, and the totals are sums of the per-key balances.
-            _pools[poolId] = available - amount;
-            _totalPools -= amount;
+            // Safe: amount <= available.
+            _pooled = available - amount;
         }
-        _claimable[to] += amount;
-        _totalClaimable += amount;
-        emit PoolPaid(poolId, to, amount);
-    }
-
-    /// @inheritdoc IRewardVault
-    function returnPoolToEscrow(bytes32 poolId, uint256 jobId) external onlyProtocol {
-        uint256 amount = _pools[poolId];
-        if (amount == 0) return;
-        _pools[poolId] = 0;
-        _totalPools -= amount;
-        _escrow[jobId] += amount;
-        _totalEscrow += amount;
-        emit PoolReturnedToEscrow(poolId, jobId, amount);
     }
 
     /// @inheritdoc IRewardVault
@@ -136,12 +131,7 @@ contract RewardVault is IRewardVault, ReentrancyGuard {
     }
 
     /// @inheritdoc IRewardVault
-    function poolOf(bytes32 poolId) external view returns (uint256) {
-        return _pools[poolId];
-    }
-
-    /// @inheritdoc IRewardVault
     function totals() external view returns (uint256, uint256, uint256) {
-        return (_totalEscrow, _totalPools, _totalClaimable);
+        return (_totalEscrow, _pooled, _totalClaimable);
     }
 }

@@ -21,7 +21,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     uint8 private constant SEAT_FAIL = 4;
     uint8 private constant SEAT_SETTLED = 8;
 
-    /// @dev One attempt at one slot. Field order packs the hot fields of a submission into few storage slots.
+    /// @dev One slot's work. Field order packs the hot fields of a submission into few storage slots.
     struct Subject {
         // slot 0: written at claim, updated at submit and settlement
         address miner;
@@ -45,18 +45,32 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         // slot 4
         uint128 committeePassWeight;
         uint128 committeeFailWeight;
-        // slot 5
-        bytes32 committeeSeed;
-        // slot 6
-        uint256 slashedIntoPool;
+        // slot 5: this submission's share of the vault's pooled balance
+        uint128 slashedIntoPool;
+        uint128 poolBalance;
     }
 
     uint16 private constant BPS = 10_000;
+
+    /// @dev The parameters every verdict call reads, packed into exactly one storage slot.
+    struct Hot {
+        uint32 submitWindow;
+        uint32 seedDelay;
+        uint32 checkpointRevealWindow;
+        uint32 commitWindow;
+        uint32 revealWindow;
+        uint32 unsealWindow;
+        uint32 roundClaimWindow;
+        uint8 seatsPerAudit;
+        uint8 committeeSize;
+        uint16 slotsPerRound;
+    }
 
     struct Job {
         address sponsor;
         JobStatus status;
         uint16 currentRound;
+        Hot hot;
         JobParams params;
     }
 
@@ -66,7 +80,8 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     address private _registry;
 
     mapping(uint256 jobId => Job) private _jobs;
-    mapping(bytes32 slotKey => uint8) private _attempts;
+    /// @dev Storage slot 2: LedgerLens decodes Subject records from here through `extsload` (layout pinned by
+    /// LedgerLens.SUBJECTS_SLOT and checked by the story tests, which read every submission through the lens).
     mapping(bytes32 subject => Subject) private _subjects;
     mapping(bytes32 seatKey => Seat) private _seats;
     mapping(uint256 jobId => mapping(uint16 round => Round)) private _rounds;
@@ -96,6 +111,19 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         job.sponsor = sponsor;
         job.status = JobStatus.Active;
         job.params = params;
+        Windows calldata w = params.windows;
+        job.hot = Hot(
+            w.submitWindow,
+            w.seedDelay,
+            w.checkpointRevealWindow,
+            w.commitWindow,
+            w.revealWindow,
+            w.unsealWindow,
+            w.roundClaimWindow,
+            params.seatsPerAudit,
+            params.committeeSize,
+            params.slotsPerRound
+        );
         emit JobRegistered(jobId, sponsor, escrow);
         _openRound(jobId, 0, baseDigest);
         _vault.recordEscrow(jobId, escrow);
@@ -134,27 +162,29 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         Job storage job = _job(jobId);
         if (job.status != JobStatus.Active) revert JobWrongStatus(jobId, job.status);
         if (round != job.currentRound) revert LedgerRoundNotOpen(jobId, round, job.currentRound);
-        JobParams storage p = job.params;
-        uint16 aggregationSlot = p.slotsPerRound;
-        if (slot > aggregationSlot) revert LedgerSlotOutOfRange(slot, aggregationSlot);
-        if (slot == aggregationSlot) {
-            uint16 settled = _rounds[jobId][round].settledSlots;
-            if (settled < aggregationSlot) {
-                revert LedgerRoundNotReadyForAggregation(jobId, round, settled, aggregationSlot);
+        uint16 workSlots = job.hot.slotsPerRound;
+        if (slot >= workSlots) {
+            // The aggregation slot of a round is W + (aggregates rejected so far): a rejected aggregate's slot
+            // stays settled for its seats, and the round gets a fresh one.
+            Round storage r = _rounds[jobId][round];
+            uint256 aggregationSlot = uint256(workSlots) + r.failedAggregates;
+            if (slot != aggregationSlot) revert LedgerSlotOutOfRange(slot, aggregationSlot);
+            if (r.settledSlots < workSlots) {
+                revert LedgerRoundNotReadyForAggregation(jobId, round, r.settledSlots, workSlots);
             }
         }
-        (bytes32 key, Subject storage s, uint8 attempt) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         if (s.status != SlotStatus.Open) revert LedgerSlotTaken(key, s.miner);
         uint256 staked = _stakes.stakeOf(msg.sender).staked;
         uint256 minimum = _stakes.minMinerStake();
         if (staked < minimum) revert LedgerMinerStakeTooLow(msg.sender, minimum, staked);
 
-        uint40 deadline = uint40(block.number + p.windows.submitWindow);
+        uint40 deadline = uint40(block.number + job.hot.submitWindow);
         s.miner = msg.sender;
         s.status = SlotStatus.Claimed;
         s.deadlineOrSubmittedAt = deadline;
-        emit SlotClaimed(key, jobId, msg.sender, round, slot, attempt, deadline);
-        _stakes.lockCollateral(msg.sender, p.minerCollateral);
+        emit SlotClaimed(key, jobId, msg.sender, round, slot, deadline);
+        _stakes.lockCollateral(msg.sender, job.params.minerCollateral);
     }
 
     /// @inheritdoc IWorkLedger
@@ -167,7 +197,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         bytes32 merkleRoot,
         bytes32 seal
     ) external {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         if (s.status != SlotStatus.Claimed) revert LedgerWrongStatus(key, s.status);
         if (msg.sender != s.miner) revert LedgerNotSlotMiner(key, msg.sender, s.miner);
         if (block.number > s.deadlineOrSubmittedAt) {
@@ -177,22 +207,19 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         s.commitment = keccak256(abi.encode(c));
         s.status = SlotStatus.Submitted;
         s.deadlineOrSubmittedAt = uint40(block.number);
-        if (slot == _jobs[jobId].params.slotsPerRound) _pendingAggregate[jobId][round] = resultDigest;
+        if (slot >= _jobs[jobId].hot.slotsPerRound) _pendingAggregate[jobId][round] = resultDigest;
         emit WorkSubmitted(key, jobId, msg.sender, round, slot, bundleCid, c);
     }
 
     /// @inheritdoc IWorkLedger
     function recordSeed(uint256 jobId, uint16 round, uint16 slot) external {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         if (s.status != SlotStatus.Submitted && s.status != SlotStatus.CheckpointsRevealed) {
             revert LedgerWrongStatus(key, s.status);
         }
-        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, _jobs[jobId].params.windows);
-        if (s.auditSeed == 0) {
-            if (_recordAuditSeed(key, s, t.seedBlock) == 0) _revertSeed(key, t.seedBlock);
-        } else if (s.auditFail != 0 && s.committeeSeed == 0) {
-            if (_recordCommitteeSeed(key, s, t.disputeSeedBlock) == 0) _revertSeed(key, t.disputeSeedBlock);
-        }
+        if (s.auditSeed != 0) return;
+        uint256 seedBlock = _timeline(s.deadlineOrSubmittedAt, _jobs[jobId].hot).seedBlock;
+        if (_recordAuditSeed(key, s, seedBlock) == 0) _revertSeed(key, seedBlock);
     }
 
     /// @dev What a checkpoint leaf binds, gathered in memory to keep the stack shallow.
@@ -214,18 +241,19 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         Boundary[] calldata boundaries,
         string[] calldata cids
     ) external {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         if (s.status != SlotStatus.Submitted) revert LedgerWrongStatus(key, s.status);
         if (msg.sender != s.miner) revert LedgerNotSlotMiner(key, msg.sender, s.miner);
         if (keccak256(abi.encode(commitment)) != s.commitment) revert LedgerCommitmentMismatch(key);
-        JobParams storage p = _jobs[jobId].params;
-        if (slot == p.slotsPerRound) revert LedgerWrongStatus(key, s.status); // aggregates have no checkpoints
-        bytes32 seed = _auditSeedForReveal(key, s, p);
-        uint256 m = p.sampledIntervals;
+        Job storage job = _jobs[jobId];
+        if (slot >= job.hot.slotsPerRound) revert LedgerWrongStatus(key, s.status); // aggregates have no checkpoints
+        bytes32 seed = _auditSeedForReveal(key, s, job);
+        uint256 m = job.params.sampledIntervals;
         if (boundaries.length != 2 * m || cids.length != 2 * m) revert LedgerBoundaryCount(2 * m, boundaries.length);
         LeafContext memory ctx = LeafContext(key, jobId, round, slot, msg.sender, commitment.merkleRoot);
+        uint256 intervals = job.params.intervalsPerSlot;
         for (uint256 j; j < m; ++j) {
-            uint256 start = Sampling.interval(seed, j, p.intervalsPerSlot);
+            uint256 start = Sampling.interval(seed, j, intervals);
             _verifyBoundary(ctx, boundaries[2 * j], start, 2 * j);
             _verifyBoundary(ctx, boundaries[2 * j + 1], start + 1, 2 * j + 1);
         }
@@ -233,13 +261,13 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         emit CheckpointsRevealed(key, msg.sender, boundaries, cids);
     }
 
-    function _auditSeedForReveal(bytes32 key, Subject storage s, JobParams storage p) private returns (bytes32 seed) {
-        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, p.windows);
+    function _auditSeedForReveal(bytes32 key, Subject storage s, Job storage job) private returns (bytes32 seed) {
+        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, job.hot);
         if (block.number > t.revealDeadline) revert LedgerDeadlinePassed(key, t.revealDeadline, block.number);
         seed = s.auditSeed;
         if (seed == 0) seed = _recordAuditSeed(key, s, t.seedBlock);
         if (seed == 0) _revertSeed(key, t.seedBlock);
-        if (!Sampling.isAudited(seed, p.auditBps)) revert LedgerNotAudited(key);
+        if (!Sampling.isAudited(seed, job.params.auditBps)) revert LedgerNotAudited(key);
     }
 
     function _verifyBoundary(LeafContext memory ctx, Boundary calldata b, uint256 expectedIndex, uint256 position)
@@ -256,18 +284,18 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     function unsealForcedError(uint256 jobId, uint16 round, uint16 slot, Commitment calldata commitment, bytes32 salt)
         external
     {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         if (s.status != SlotStatus.Submitted && s.status != SlotStatus.CheckpointsRevealed) {
             revert LedgerWrongStatus(key, s.status);
         }
         if (keccak256(abi.encode(commitment)) != s.commitment) revert LedgerCommitmentMismatch(key);
         if (commitment.seal != forcedErrorSeal(key, salt)) revert LedgerSealMismatch(key);
-        JobParams storage p = _jobs[jobId].params;
-        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, p.windows);
+        Job storage job = _jobs[jobId];
+        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, job.hot);
         bytes32 seed = s.auditSeed;
         if (seed == 0) seed = _recordAuditSeed(key, s, t.seedBlock);
         if (seed == 0) _revertSeed(key, t.seedBlock);
-        bool audited = slot == p.slotsPerRound || Sampling.isAudited(seed, p.auditBps);
+        bool audited = slot >= job.hot.slotsPerRound || Sampling.isAudited(seed, job.params.auditBps);
         // Unsealing before the audit verdicts are public would tell the auditors what to say; an unaudited plant
         // may be unsealed as soon as its seed is known, and must be before it could be accepted.
         if (audited) {
@@ -286,12 +314,22 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     function commitVerdict(uint256 jobId, uint16 round, uint16 slot, Panel panel, uint8 seat, bytes32 commitHash)
         external
     {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
-        JobParams storage p = _jobs[jobId].params;
-        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, p.windows);
-        bytes32 seed = panel == Panel.Audit ? _auditPanelSeed(key, s, p, slot, t) : _committeePanelSeed(key, s, p, t);
-        uint256 seats = panel == Panel.Audit ? p.seatsPerAudit : p.committeeSize;
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
+        Hot storage hot = _jobs[jobId].hot;
+        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, hot);
+        uint256 seats;
+        uint256 seedBlock;
+        if (panel == Panel.Audit) {
+            _checkAuditCommit(key, s, slot >= hot.slotsPerRound, t);
+            (seats, seedBlock) = (hot.seatsPerAudit, t.seedBlock);
+        } else {
+            _checkCommitteeCommit(key, s, t);
+            (seats, seedBlock) = (hot.committeeSize, t.disputeSeedBlock);
+        }
         if (seat >= seats) revert LedgerSeatOutOfRange(seat, seats);
+        // Job creation bounds the windows so that the seed block's hash is visible for the whole commit window:
+        // reading it costs 20 gas, where a stored seed would cost a 2,100-gas cold read on every commit.
+        bytes32 seed = Sampling.seedFromBlock(seedBlock, key);
         address holder = _stakes.drawValidator(Sampling.seatDraw(seed, uint8(panel), seat));
         if (holder != msg.sender) revert LedgerNotSeatHolder(key, panel, seat, msg.sender, holder);
         Seat storage record = _seats[_seatKey(key, panel, seat)];
@@ -302,38 +340,24 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         emit VerdictCommitted(key, msg.sender, panel, seat);
     }
 
-    /// @dev The audit panel may commit once the sampled checkpoints are public (an aggregate: once its seed is
-    /// known), until the commit window closes.
-    function _auditPanelSeed(bytes32 key, Subject storage s, JobParams storage p, uint16 slot, Timeline memory t)
-        private
-        returns (bytes32 seed)
-    {
+    /// @dev The audit panel commits once the sampled checkpoints are public (an aggregate: once its seed block is
+    /// mined), until the commit window closes.
+    function _checkAuditCommit(bytes32 key, Subject storage s, bool isAggregate, Timeline memory t) private view {
         if (block.number > t.commitEnd) revert LedgerDeadlinePassed(key, t.commitEnd, block.number);
-        if (slot == p.slotsPerRound) {
-            if (s.status != SlotStatus.Submitted) revert LedgerWrongStatus(key, s.status);
-            seed = s.auditSeed;
-            if (seed == 0) seed = _recordAuditSeed(key, s, t.seedBlock);
-            if (seed == 0) _revertSeed(key, t.seedBlock);
-        } else {
-            if (s.status != SlotStatus.CheckpointsRevealed) revert LedgerWrongStatus(key, s.status);
-            seed = s.auditSeed;
-        }
+        SlotStatus needed = isAggregate ? SlotStatus.Submitted : SlotStatus.CheckpointsRevealed;
+        if (s.status != needed) revert LedgerWrongStatus(key, s.status);
+        if (block.number <= t.seedBlock) revert LedgerTooEarly(key, t.seedBlock + 1, block.number);
     }
 
     /// @dev The committee sits only on a disputed, unsettled, non-planted subject, drawn after every audit verdict
     /// and the unseal window are over, from a block hash nobody could know while voting on the audit.
-    function _committeePanelSeed(bytes32 key, Subject storage s, JobParams storage, Timeline memory t)
-        private
-        returns (bytes32 seed)
-    {
+    function _checkCommitteeCommit(bytes32 key, Subject storage s, Timeline memory t) private view {
         if (s.auditFail == 0 || s.flags & FLAG_PLANTED != 0) revert LedgerNoDispute(key);
         if (s.status != SlotStatus.Submitted && s.status != SlotStatus.CheckpointsRevealed) {
             revert LedgerWrongStatus(key, s.status);
         }
         if (block.number <= t.disputeSeedBlock) revert LedgerTooEarly(key, t.disputeSeedBlock + 1, block.number);
         if (block.number > t.disputeCommitEnd) revert LedgerDeadlinePassed(key, t.disputeCommitEnd, block.number);
-        seed = s.committeeSeed;
-        if (seed == 0) seed = _recordCommitteeSeed(key, s, t.disputeSeedBlock);
     }
 
     /// @inheritdoc IWorkLedger
@@ -345,7 +369,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         uint8 seat,
         VerdictReveal calldata reveal
     ) external {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         _checkRevealWindow(key, s, jobId, panel);
         address validator = _openSeat(key, panel, seat, reveal);
         bool fail = reveal.verdict == Verdict.Fail;
@@ -393,7 +417,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     }
 
     function _checkRevealWindow(bytes32 key, Subject storage s, uint256 jobId, Panel panel) private view {
-        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, _jobs[jobId].params.windows);
+        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, _jobs[jobId].hot);
         (uint256 opens, uint256 closes) =
             panel == Panel.Audit ? (t.commitEnd, t.revealEnd) : (t.disputeCommitEnd, t.disputeRevealEnd);
         if (block.number <= opens) revert LedgerTooEarly(key, opens + 1, block.number);
@@ -404,13 +428,13 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
 
     /// @inheritdoc IWorkLedger
     function settleSubmission(uint256 jobId, uint16 round, uint16 slot) external nonReentrant {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         if (s.status != SlotStatus.Submitted && s.status != SlotStatus.CheckpointsRevealed) {
             revert LedgerWrongStatus(key, s.status);
         }
-        bool isAggregate = slot == _jobs[jobId].params.slotsPerRound;
+        bool isAggregate = slot >= _jobs[jobId].hot.slotsPerRound;
         // Step 1: decide, or say from which block a decision is possible.
-        (Outcome outcome, uint256 readyAt) = _decide(key, s, _jobs[jobId].params, isAggregate);
+        (Outcome outcome, uint256 readyAt) = _decide(key, s, _jobs[jobId], isAggregate);
         if (outcome == Outcome.None) revert LedgerTooEarly(key, readyAt, block.number);
         bool accepted = outcome == Outcome.Accepted;
         s.outcome = outcome;
@@ -420,11 +444,11 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         emit SubmissionSettled(key, jobId, s.miner, outcome, paid, slashed);
         if (paid != 0) _vault.payFromEscrow(jobId, s.miner, paid, isAggregate ? bytes32("aggregate") : bytes32("work"));
         // Step 4: round progress.
+        Round storage r = _rounds[jobId][round];
         if (isAggregate) {
             if (accepted) _completeRound(jobId, round, s.miner);
-            else ++_attempts[_slotKey(jobId, round, slot)]; // the aggregation slot opens for a new aggregator
+            else ++r.failedAggregates; // the round gets a fresh aggregation slot
         } else {
-            Round storage r = _rounds[jobId][round];
             ++r.settledSlots;
             if (accepted) ++r.acceptedSlots;
         }
@@ -445,17 +469,17 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     }
 
     /// @dev Deterministic outcome of a submission from its timeline and tallies; `readyAt` when undecided.
-    function _decide(bytes32 key, Subject storage s, JobParams storage p, bool isAggregate)
+    function _decide(bytes32 key, Subject storage s, Job storage job, bool isAggregate)
         private
         returns (Outcome, uint256 readyAt)
     {
-        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, p.windows);
+        Timeline memory t = _timeline(s.deadlineOrSubmittedAt, job.hot);
         bytes32 seed = s.auditSeed;
         if (seed == 0) seed = _recordAuditSeed(key, s, t.seedBlock);
         if (seed == 0 && block.number <= t.seedBlock) return (Outcome.None, t.seedBlock + 1);
         bool planted = s.flags & FLAG_PLANTED != 0;
         // A seed nobody recorded while it was visible counts as "audited": silence never helps the miner.
-        bool audited = seed == 0 || isAggregate || Sampling.isAudited(seed, p.auditBps);
+        bool audited = seed == 0 || isAggregate || Sampling.isAudited(seed, job.params.auditBps);
         if (!audited || (!isAggregate && s.status != SlotStatus.CheckpointsRevealed)) {
             if (block.number <= t.revealDeadline) return (Outcome.None, t.revealDeadline + 1);
             if (planted) return (Outcome.RejectedPlanted, 0);
@@ -479,8 +503,10 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         uint256 rest = staked > collateral ? staked - collateral : 0;
         uint256 amount = collateral + rest * p.minerSlashBps / BPS;
         slashed = _stakes.slash(s.miner, amount, address(_vault));
-        s.slashedIntoPool += slashed;
-        if (slashed != 0) _vault.fundPool(key, slashed);
+        // Safe casts: a slash never exceeds the token supply, far below 2**128.
+        s.slashedIntoPool += uint128(slashed);
+        s.poolBalance += uint128(slashed);
+        if (slashed != 0) _vault.fundPool(slashed);
     }
 
     function _openPayouts(bytes32 key, Subject storage s, JobParams storage p, uint256 jobId, bool minerWon) private {
@@ -490,18 +516,30 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         // Safe casts: each count is at most MAX_SEATS + MAX_COMMITTEE.
         s.winners = uint16(auditWinners + committeeWinners);
         s.pendingLosers = uint16(losers);
-        if (auditWinners != 0) _vault.reserveEscrow(jobId, key, auditWinners * p.validatorReward);
-        if (losers == 0) _fixBounty(key, s, p, jobId);
+        if (auditWinners != 0) {
+            uint256 reserved = auditWinners * p.validatorReward;
+            s.poolBalance += uint128(reserved);
+            _vault.escrowToPool(jobId, reserved);
+        }
+        if (losers == 0) _fixBounty(s, p, jobId);
     }
 
     /// @dev Called once every losing seat is slashed: the bounty share per winner is final from here on.
-    function _fixBounty(bytes32 key, Subject storage s, JobParams storage p, uint256 jobId) private {
+    function _fixBounty(Subject storage s, JobParams storage p, uint256 jobId) private {
         uint256 winners = s.winners;
         if (winners == 0) {
-            _vault.returnPoolToEscrow(key, jobId);
+            _closePool(s, jobId);
             return;
         }
-        s.bountyEach = uint128(s.slashedIntoPool * p.bountyBps / BPS / winners);
+        s.bountyEach = uint128(uint256(s.slashedIntoPool) * p.bountyBps / BPS / winners);
+    }
+
+    /// @dev Whatever is left of a settled submission's pool (non-bounty share, rounding dust) returns to the escrow.
+    function _closePool(Subject storage s, uint256 jobId) private {
+        uint256 rest = s.poolBalance;
+        if (rest == 0) return;
+        s.poolBalance = 0;
+        _vault.poolToEscrow(jobId, rest);
     }
 
     function _completeRound(uint256 jobId, uint16 round, address aggregator) private {
@@ -520,14 +558,8 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     }
 
     /// @inheritdoc IWorkLedger
-    function settleSeat(uint256 jobId, uint16 round, uint16 slot, uint8 attempt, Panel panel, uint8 seat)
-        external
-        nonReentrant
-    {
-        _settleSeat(subjectKey(jobId, round, slot, attempt), jobId, panel, seat);
-    }
-
-    function _settleSeat(bytes32 key, uint256 jobId, Panel panel, uint8 seat) private {
+    function settleSeat(uint256 jobId, uint16 round, uint16 slot, Panel panel, uint8 seat) external nonReentrant {
+        bytes32 key = subjectKey(jobId, round, slot);
         Subject storage s = _subjects[key];
         if (s.outcome == Outcome.None) revert LedgerNotSettled(key);
         Seat storage record = _seats[_seatKey(key, panel, seat)];
@@ -555,10 +587,12 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         if (s.pendingLosers != 0) revert LedgerBountyNotReady(key, s.pendingLosers);
         uint256 paid = s.bountyEach + (panel == Panel.Audit ? _jobs[jobId].params.validatorReward : 0);
         uint16 paidSoFar = ++s.winnersPaid;
+        // Safe: the pool holds each audit winner's reward plus bountyBps of the slashes, split among the winners.
+        s.poolBalance -= uint128(paid);
         emit SeatSettled(key, validator, panel, seat, paid, 0);
-        if (paid != 0) _vault.payFromPool(key, validator, paid);
+        if (paid != 0) _vault.payFromPool(validator, paid);
         // The last winner closes the pool: rounding dust and the non-bounty share go back to the escrow.
-        if (paidSoFar == s.winners) _vault.returnPoolToEscrow(key, jobId);
+        if (paidSoFar == s.winners) _closePool(s, jobId);
     }
 
     function _slashLoser(bytes32 key, Subject storage s, uint256 jobId, address validator, Panel panel, uint8 seat)
@@ -566,20 +600,20 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     {
         JobParams storage p = _jobs[jobId].params;
         uint256 slashed = _stakes.slash(validator, p.validatorSlash, address(_vault));
-        s.slashedIntoPool += slashed;
+        s.slashedIntoPool += uint128(slashed);
+        s.poolBalance += uint128(slashed);
         uint16 pending = --s.pendingLosers;
         emit SeatSettled(key, validator, panel, seat, 0, slashed);
-        if (slashed != 0) _vault.fundPool(key, slashed);
-        if (pending == 0) _fixBounty(key, s, p, jobId);
+        if (slashed != 0) _vault.fundPool(slashed);
+        if (pending == 0) _fixBounty(s, p, jobId);
     }
 
     /// @inheritdoc IWorkLedger
     function vacateSlot(uint256 jobId, uint16 round, uint16 slot) external nonReentrant {
-        (bytes32 key, Subject storage s,) = _load(jobId, round, slot);
+        (bytes32 key, Subject storage s) = _load(jobId, round, slot);
         Job storage job = _job(jobId);
-        JobParams storage p = job.params;
-        bool isAggregate = slot == p.slotsPerRound;
-        if (slot > p.slotsPerRound) revert LedgerSlotOutOfRange(slot, p.slotsPerRound);
+        bool isAggregate = slot >= job.hot.slotsPerRound;
+        Round storage r = _rounds[jobId][round];
         uint256 slashed;
         address miner = s.miner;
         if (s.status == SlotStatus.Open) {
@@ -587,21 +621,22 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
             if (isAggregate || round != job.currentRound || job.status != JobStatus.Active) {
                 revert LedgerWrongStatus(key, s.status);
             }
-            uint256 closes = _rounds[jobId][round].openedAt + p.windows.roundClaimWindow;
+            uint256 closes = r.openedAt + job.hot.roundClaimWindow;
             if (block.number <= closes) revert LedgerTooEarly(key, closes + 1, block.number);
         } else if (s.status == SlotStatus.Claimed) {
             uint256 deadline = s.deadlineOrSubmittedAt;
             if (block.number <= deadline) revert LedgerTooEarly(key, deadline + 1, block.number);
-            _stakes.unlockCollateral(miner, p.minerCollateral);
-            slashed = _stakes.slash(miner, p.minerCollateral, address(_vault));
+            uint256 collateral = job.params.minerCollateral;
+            _stakes.unlockCollateral(miner, collateral);
+            slashed = _stakes.slash(miner, collateral, address(_vault));
         } else {
             revert LedgerWrongStatus(key, s.status);
         }
         s.status = SlotStatus.Vacated;
         emit SlotVacated(key, jobId, miner, slashed);
         if (slashed != 0) _vault.recordEscrow(jobId, slashed);
-        if (isAggregate) ++_attempts[_slotKey(jobId, round, slot)];
-        else ++_rounds[jobId][round].settledSlots;
+        if (isAggregate) ++r.failedAggregates;
+        else ++r.settledSlots;
     }
 
     // ---------------------------------------------------------------- internals
@@ -613,13 +648,8 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         emit RoundOpened(jobId, round, baseDigest);
     }
 
-    function _load(uint256 jobId, uint16 round, uint16 slot)
-        private
-        view
-        returns (bytes32 key, Subject storage s, uint8 attempt)
-    {
-        attempt = _attempts[_slotKey(jobId, round, slot)];
-        key = subjectKey(jobId, round, slot, attempt);
+    function _load(uint256 jobId, uint16 round, uint16 slot) private view returns (bytes32 key, Subject storage s) {
+        key = subjectKey(jobId, round, slot);
         s = _subjects[key];
     }
 
@@ -627,15 +657,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         seed = Sampling.seedFromBlock(seedBlock, key);
         if (seed != 0) {
             s.auditSeed = seed;
-            emit SeedRecorded(key, Panel.Audit, seed);
-        }
-    }
-
-    function _recordCommitteeSeed(bytes32 key, Subject storage s, uint256 seedBlock) private returns (bytes32 seed) {
-        seed = Sampling.seedFromBlock(seedBlock, key);
-        if (seed != 0) {
-            s.committeeSeed = seed;
-            emit SeedRecorded(key, Panel.Committee, seed);
+            emit SeedRecorded(key, seed);
         }
     }
 
@@ -644,12 +666,19 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         revert LedgerSeedUnavailable(key, seedBlock);
     }
 
-    function _timeline(uint256 submittedAt, Windows storage w) private pure returns (Timeline memory) {
-        return Timelines.compute(submittedAt, w);
-    }
-
-    function _slotKey(uint256 jobId, uint16 round, uint16 slot) private pure returns (bytes32) {
-        return keccak256(abi.encode(jobId, round, slot));
+    function _timeline(uint256 submittedAt, Hot storage h) private view returns (Timeline memory) {
+        return Timelines.compute(
+            submittedAt,
+            Windows(
+                h.submitWindow,
+                h.seedDelay,
+                h.checkpointRevealWindow,
+                h.commitWindow,
+                h.revealWindow,
+                h.unsealWindow,
+                h.roundClaimWindow
+            )
+        );
     }
 
     function _seatKey(bytes32 key, Panel panel, uint8 seat) private pure returns (bytes32) {
@@ -659,32 +688,20 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IWorkLedger
-    function subjectKey(uint256 jobId, uint16 round, uint16 slot, uint8 attempt) public pure returns (bytes32) {
-        return keccak256(abi.encode(jobId, round, slot, attempt));
+    function subjectKey(uint256 jobId, uint16 round, uint16 slot) public pure returns (bytes32) {
+        return keccak256(abi.encode(jobId, round, slot));
     }
 
     /// @inheritdoc IWorkLedger
-    function subjectOf(uint256 jobId, uint16 round, uint16 slot) external view returns (SubjectView memory v) {
-        (bytes32 key, Subject storage s, uint8 attempt) = _load(jobId, round, slot);
-        v.key = key;
-        v.attempt = attempt;
-        v.status = s.status;
-        v.outcome = s.outcome;
-        v.miner = s.miner;
-        v.deadlineOrSubmittedAt = s.deadlineOrSubmittedAt;
-        v.commitment = s.commitment;
-        v.auditSeed = s.auditSeed;
-        v.committeeSeed = s.committeeSeed;
-        v.auditPass = s.auditPass;
-        v.auditFail = s.auditFail;
-        v.committeePass = s.committeePass;
-        v.committeeFail = s.committeeFail;
-        v.planted = s.flags & FLAG_PLANTED != 0;
-        v.committeePassWeight = s.committeePassWeight;
-        v.committeeFailWeight = s.committeeFailWeight;
-        v.pendingLosers = s.pendingLosers;
-        v.winners = s.winners;
-        v.winnersPaid = s.winnersPaid;
+    function extsload(bytes32 startSlot, uint256 nSlots) external view returns (bytes32[] memory values) {
+        values = new bytes32[](nSlots);
+        for (uint256 i; i < nSlots; ++i) {
+            bytes32 value;
+            assembly ("memory-safe") {
+                value := sload(add(startSlot, i))
+            }
+            values[i] = value;
+        }
     }
 
     /// @inheritdoc IWorkLedger

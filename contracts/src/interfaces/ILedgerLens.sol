@@ -8,6 +8,9 @@ import {IWorkLedger} from "./IWorkLedger.sol";
 /// seat draws. Separate from the ledger to keep it under the code size limit; it uses the same libraries the ledger
 /// enforces with, so its answers are the ledger's.
 interface ILedgerLens {
+    /// @notice The current state of a slot's submission, decoded from the ledger's storage.
+    function subjectOf(uint256 jobId, uint16 round, uint16 slot) external view returns (IWorkLedger.SubjectView memory);
+
     /// @notice The deadlines of a slot's latest submission.
     function timelineOf(uint256 jobId, uint16 round, uint16 slot) external view returns (IWorkLedger.Timeline memory);
 

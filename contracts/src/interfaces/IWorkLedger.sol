@@ -5,9 +5,9 @@ import {IJobTypes} from "./IJobTypes.sol";
 
 /// @title Work ledger
 /// @notice Slots, submissions, sampled audits, commit-reveal verdicts, disputes, forced errors, settlement and round
-/// aggregation. A "subject" is one attempt at one slot: key = keccak256(abi.encode(jobId, round, slot, attempt)).
-/// Slot index `slotsPerRound` of each round is its aggregation slot: the aggregator's result is the next base
-/// checkpoint, and it is always audited, so a wrong aggregate is caught like any other cheat.
+/// aggregation. A "subject" is one slot's work: key = keccak256(abi.encode(jobId, round, slot)). Slots 0..W-1 of a
+/// round are work slots; slot W + (aggregates rejected so far) is its aggregation slot: the aggregator's result is
+/// the next base checkpoint, and it is always audited, so a wrong aggregate is caught like any other cheat.
 ///
 /// Timeline of a submission made at block S (w = the job's windows):
 ///   seedBlock = S + w.seedDelay            audit seed = blockhash(seedBlock); decides audit, intervals, seats
@@ -85,14 +85,12 @@ interface IWorkLedger is IJobTypes {
     /// @notice Everything a party needs to know about a subject, for off-chain tooling.
     struct SubjectView {
         bytes32 key;
-        uint8 attempt;
         SlotStatus status;
         Outcome outcome;
         address miner;
         uint64 deadlineOrSubmittedAt;
         bytes32 commitment;
         bytes32 auditSeed;
-        bytes32 committeeSeed;
         uint8 auditPass;
         uint8 auditFail;
         uint8 committeePass;
@@ -103,6 +101,7 @@ interface IWorkLedger is IJobTypes {
         uint16 pendingLosers;
         uint16 winners;
         uint16 winnersPaid;
+        uint128 poolBalance; // this submission's share of the vault's pooled balance
     }
 
     /// @notice Round bookkeeping.
@@ -110,6 +109,7 @@ interface IWorkLedger is IJobTypes {
         uint64 openedAt;
         uint16 settledSlots;
         uint16 acceptedSlots;
+        uint16 failedAggregates; // the current aggregation slot is W + failedAggregates
         bool aggregated;
         bytes32 baseDigest;
     }
@@ -128,7 +128,7 @@ interface IWorkLedger is IJobTypes {
 
     /// @notice The round is not the job's open round.
     error LedgerRoundNotOpen(uint256 jobId, uint256 round, uint256 currentRound);
-    /// @notice The slot index is beyond the round's aggregation slot.
+    /// @notice The slot index is neither a work slot nor the round's current aggregation slot.
     error LedgerSlotOutOfRange(uint256 slot, uint256 aggregationSlot);
     /// @notice Somebody already holds this slot.
     error LedgerSlotTaken(bytes32 subject, address holder);
@@ -192,7 +192,6 @@ interface IWorkLedger is IJobTypes {
         address indexed miner,
         uint256 round,
         uint256 slot,
-        uint256 attempt,
         uint256 submitDeadline
     );
     /// @notice Emitted when a miner committed its work.
@@ -205,8 +204,8 @@ interface IWorkLedger is IJobTypes {
         string bundleCid,
         Commitment commitment
     );
-    /// @notice Emitted when a random seed was read from a block hash and stored.
-    event SeedRecorded(bytes32 indexed subject, Panel indexed panel, bytes32 seed);
+    /// @notice Emitted when a subject's audit seed was read from its block hash and stored.
+    event SeedRecorded(bytes32 indexed subject, bytes32 seed);
     /// @notice Emitted when the miner revealed the sampled checkpoint boundaries.
     event CheckpointsRevealed(bytes32 indexed subject, address indexed miner, Boundary[] boundaries, string[] cids);
     /// @notice Emitted when a seat committed a verdict hash.
@@ -277,7 +276,7 @@ interface IWorkLedger is IJobTypes {
         bytes32 seal
     ) external;
 
-    /// @notice Records the audit seed (or, during a dispute, the committee seed) while its block hash is visible.
+    /// @notice Records the audit seed while its block hash is visible (within 256 blocks of the seed block).
     function recordSeed(uint256 jobId, uint16 round, uint16 slot) external;
 
     /// @notice The miner of an audited slot reveals both ends of every sampled interval, with Merkle proofs.
@@ -314,17 +313,18 @@ interface IWorkLedger is IJobTypes {
 
     /// @notice Settles one seat of a settled subject: pays it if its verdict matched, slashes it otherwise or if it
     /// never revealed. Anyone may call. Losing seats must be settled before winning ones are paid their bounty.
-    function settleSeat(uint256 jobId, uint16 round, uint16 slot, uint8 attempt, Panel panel, uint8 seat) external;
+    function settleSeat(uint256 jobId, uint16 round, uint16 slot, Panel panel, uint8 seat) external;
 
     /// @notice Vacates a slot nobody claimed within the round's claim window, or one claimed and never submitted
     /// (whose collateral is slashed into the job escrow). Anyone may call.
     function vacateSlot(uint256 jobId, uint16 round, uint16 slot) external;
 
-    /// @notice The subject key of an attempt at a slot.
-    function subjectKey(uint256 jobId, uint16 round, uint16 slot, uint8 attempt) external pure returns (bytes32);
+    /// @notice The subject key of a slot.
+    function subjectKey(uint256 jobId, uint16 round, uint16 slot) external pure returns (bytes32);
 
-    /// @notice The current state of a slot's latest attempt.
-    function subjectOf(uint256 jobId, uint16 round, uint16 slot) external view returns (SubjectView memory);
+    /// @notice Reads `nSlots` raw storage words from `startSlot` (Uniswap v4's extsload). LedgerLens decodes
+    /// submission records with it, which keeps a large view out of this contract's size budget.
+    function extsload(bytes32 startSlot, uint256 nSlots) external view returns (bytes32[] memory values);
 
     /// @notice A seat's record.
     function seatOf(bytes32 subject, Panel panel, uint8 seat) external view returns (Seat memory);

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @notice The subset of forge's cheatcodes our tests use. Forge implements them natively at this address; this
+/// interface only declares them. (forge-std, which normally ships this file, is a git submodule we cannot fetch,
+/// and its npm copy is years old.)
+interface Vm {
+    function prank(address sender) external;
+    function startPrank(address sender) external;
+    function stopPrank() external;
+    function expectRevert(bytes4 selector) external;
+    function expectRevert(bytes calldata revertData) external;
+    function expectRevert() external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
+    function roll(uint256 blockNumber) external;
+    function warp(uint256 timestamp) external;
+    function chainId(uint256 newChainId) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+    function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function label(address account, string calldata newLabel) external;
+    function assume(bool condition) external pure;
+    function getBlockNumber() external view returns (uint256);
+    function assertTrue(bool condition, string calldata error) external pure;
+    function assertFalse(bool condition, string calldata error) external pure;
+    function assertEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertEq(address left, address right, string calldata error) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
+    function assertEq(bool left, bool right, string calldata error) external pure;
+    function assertGe(uint256 left, uint256 right, string calldata error) external pure;
+    function assertLe(uint256 left, uint256 right, string calldata error) external pure;
+    function assertGt(uint256 left, uint256 right, string calldata error) external pure;
+    function assertLt(uint256 left, uint256 right, string calldata error) external pure;
+}
