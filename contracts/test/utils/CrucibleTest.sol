@@ -10,6 +10,7 @@ import {JobRegistry} from "../../src/JobRegistry.sol";
 import {LedgerLens} from "../../src/LedgerLens.sol";
 import {IJobTypes} from "../../src/interfaces/IJobTypes.sol";
 import {IWorkLedger} from "../../src/interfaces/IWorkLedger.sol";
+import {WorkFixtures} from "./WorkFixtures.sol";
 
 /// @notice Deploys the whole protocol and gives tests the vocabulary of the protocol's story: fund, stake, post a
 /// job, do work, audit it, dispute it, settle it, and check that the books balance.
@@ -136,37 +137,33 @@ abstract contract CrucibleTest {
 
     // ------------------------------------------------------------ work and its Merkle commitment
 
-    /// @dev The four boundary leaves of a slot's work; `variant` changes the digests (a different run).
+    /// @dev The four boundary leaves of a slot's work; `variant` changes the digests (a different run). Checked
+    /// against the contract's own leaf function so the fixture cannot drift from the ledger.
     function leaves(uint256 jobId, uint16 round, uint16 slot, address miner, bytes32 variant)
         internal
         view
         returns (bytes32[4] memory out)
     {
-        for (uint256 i; i < 4; ++i) {
-            out[i] = lens.checkpointLeaf(jobId, round, slot, miner, i, ckptDigest(variant, i), traceDigest(variant, i));
-        }
+        out = WorkFixtures.leaves(jobId, round, slot, miner, variant);
+        vm.assertEq(
+            out[1], lens.checkpointLeaf(jobId, round, slot, miner, 1, ckptDigest(variant, 1), traceDigest(variant, 1)), "leaf"
+        );
     }
 
     function ckptDigest(bytes32 variant, uint256 i) internal pure returns (bytes32) {
-        return keccak256(abi.encode("checkpoint", variant, i));
+        return WorkFixtures.ckptDigest(variant, i);
     }
 
     function traceDigest(bytes32 variant, uint256 i) internal pure returns (bytes32) {
-        return keccak256(abi.encode("trace", variant, i));
-    }
-
-    function hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32) {
-        return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
+        return WorkFixtures.traceDigest(variant, i);
     }
 
     function merkleRoot(bytes32[4] memory l) internal pure returns (bytes32) {
-        return hashPair(hashPair(l[0], l[1]), hashPair(l[2], l[3]));
+        return WorkFixtures.root(l);
     }
 
-    function proofFor(bytes32[4] memory l, uint256 i) internal pure returns (bytes32[] memory proof) {
-        proof = new bytes32[](2);
-        proof[0] = l[i ^ 1];
-        proof[1] = i < 2 ? hashPair(l[2], l[3]) : hashPair(l[0], l[1]);
+    function proofFor(bytes32[4] memory l, uint256 i) internal pure returns (bytes32[] memory) {
+        return WorkFixtures.proof(l, i);
     }
 
     function commitmentOf(bytes32 root, bytes32 result, bytes32 seal)
