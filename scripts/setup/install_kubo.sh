@@ -3,7 +3,7 @@
 # outside the clone, keyed by version. The npm `kubo` package downloads a prebuilt binary at
 # install time, which this network refuses, so a source build is the only honest way in.
 set -euo pipefail
-KUBO_VERSION="${KUBO_VERSION:-v0.43.1}"
+KUBO_VERSION="${KUBO_VERSION:-v0.43.0}"
 CACHE="${CRUCIBLE_CACHE:-$HOME/.cache/crucible}"
 DEST="$CACHE/kubo/$KUBO_VERSION"
 BIN="$DEST/ipfs"

@@ -156,8 +156,6 @@ interface IWorkLedger is IJobTypes {
     error LedgerWrongBoundary(uint256 position, uint256 expectedIndex, uint256 suppliedIndex);
     /// @notice A boundary's Merkle proof does not verify against the committed root.
     error LedgerInvalidMerkleProof(bytes32 subject, uint256 index);
-    /// @notice There are no validators to draw from.
-    error LedgerNoValidators();
     /// @notice The seat number is beyond the panel's size.
     error LedgerSeatOutOfRange(uint256 seat, uint256 seats);
     /// @notice The caller is not the validator drawn for this seat.

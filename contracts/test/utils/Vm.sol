@@ -21,6 +21,12 @@ interface Vm {
     function label(address account, string calldata newLabel) external;
     function assume(bool condition) external pure;
     function getBlockNumber() external view returns (uint256);
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
+    function toString(uint256 value) external pure returns (string memory);
     function assertTrue(bool condition, string calldata error) external pure;
     function assertFalse(bool condition, string calldata error) external pure;
     function assertEq(uint256 left, uint256 right, string calldata error) external pure;

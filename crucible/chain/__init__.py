@@ -1,0 +1,1 @@
+"""Everything that talks to the chain: compiling, deploying, sending transactions, decoding reverts."""

@@ -1,0 +1,196 @@
+"""A thin, typed client over web3.py: contracts by name, transactions that fail with decoded contract errors.
+
+Every failure comes out as a crucible.errors exception with one readable line: an RPC that went away is
+RpcUnavailable, a revert is the contract's own custom error (``StakeTooLow(...)``), a deployment that does not
+match the chain is DeploymentError or WrongChain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
+from web3.types import TxReceipt
+
+from crucible.chain.compiler import CompiledContracts, compile_contracts
+from crucible.chain.deployment import Deployment
+from crucible.chain.revert import decode_revert
+from crucible.errors import (
+    ChainError,
+    DeploymentError,
+    InsufficientFunds,
+    RpcUnavailable,
+    TransactionReverted,
+    WrongChain,
+)
+
+
+def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
+    """A connected Web3, or RpcUnavailable with the URL in the message."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id  # noqa: B018 - a cheap call that proves the endpoint answers
+    except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+        raise RpcUnavailable(f"cannot reach the RPC at {rpc_url}") from exc
+    return w3
+
+
+@dataclass
+class ChainClient:
+    """Contracts of one deployment on one chain, and an optional account that signs for us."""
+
+    w3: Web3
+    deployment: Deployment
+    account: LocalAccount | None = None
+    compiled: CompiledContracts = field(default_factory=compile_contracts)
+    receipt_timeout: float = 120.0
+    _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(
+        cls, rpc_url: str, deployment: Deployment, account: LocalAccount | None = None, *, check_code: bool = True
+    ) -> ChainClient:
+        """Connects and checks that the deployment belongs to this chain and its contracts still exist."""
+        w3 = connect(rpc_url)
+        chain_id = _rpc(lambda: w3.eth.chain_id, rpc_url)
+        if chain_id != deployment.chain_id:
+            raise WrongChain(
+                f"the RPC at {rpc_url} serves chain {chain_id}, but the deployment is for chain {deployment.chain_id}"
+            )
+        client = cls(w3=w3, deployment=deployment, account=account)
+        if check_code:
+            for name, address in deployment.addresses.items():
+                if len(_rpc(lambda a=address: w3.eth.get_code(a), rpc_url)) == 0:
+                    raise DeploymentError(
+                        f"no contract code for {name} at {address} on chain {chain_id}: the deployment file is "
+                        "stale (was the local chain restarted?)"
+                    )
+        if client.compiled.source_hash != deployment.source_hash:
+            raise DeploymentError(
+                f"the deployment was built from other contract sources (artifact hash {deployment.source_hash}, "
+                f"this checkout compiles {client.compiled.source_hash}): redeploy, or check out the matching version"
+            )
+        return client
+
+    @property
+    def rpc_url(self) -> str:
+        return str(getattr(self.w3.provider, "endpoint_uri", "?"))
+
+    @property
+    def sender(self) -> str:
+        if self.account is None:
+            raise ChainError("this command needs a signing key (--keystore or CRUCIBLE_PRIVATE_KEY)")
+        return str(self.account.address)
+
+    def contract(self, name: str) -> Contract:
+        if name not in self._contracts:
+            self._contracts[name] = self.w3.eth.contract(
+                address=Web3.to_checksum_address(self.deployment.address(name)), abi=self.compiled[name].abi
+            )
+        return self._contracts[name]
+
+    # Short names for the protocol's contracts.
+    @property
+    def token(self) -> Contract:
+        return self.contract("CrucibleToken")
+
+    @property
+    def stakes(self) -> Contract:
+        return self.contract("StakeManager")
+
+    @property
+    def vault(self) -> Contract:
+        return self.contract("RewardVault")
+
+    @property
+    def ledger(self) -> Contract:
+        return self.contract("WorkLedger")
+
+    @property
+    def registry(self) -> Contract:
+        return self.contract("JobRegistry")
+
+    @property
+    def lens(self) -> Contract:
+        return self.contract("LedgerLens")
+
+    def call(self, fn: ContractFunction, *, sender: str | None = None) -> Any:
+        """Runs a read-only call; a revert surfaces as the contract's own error."""
+        params = {"from": sender or (self.account.address if self.account else None)}
+        try:
+            return fn.call({k: v for k, v in params.items() if v})
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise decode_revert(_revert_data(exc)) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise RpcUnavailable(f"lost the RPC at {self.rpc_url} during a call") from exc
+
+    def transact(self, fn: ContractFunction, *, gas: int | None = None, sender: str | None = None) -> TxReceipt:
+        """Signs, sends and waits for `fn`; returns the receipt or raises the decoded revert.
+
+        With `sender` set and no local key for it, the node signs (anvil's unlocked or impersonated accounts):
+        that path exists for local tooling and benchmarks, never for keys of value.
+        """
+        frm = sender or self.sender
+        tx: dict[str, Any] = {"from": frm, "chainId": self.deployment.chain_id}
+        if gas is not None:
+            tx["gas"] = gas
+        try:
+            built = fn.build_transaction(tx)  # estimates gas: most reverts surface here, decoded
+            if self.account is not None and frm.lower() == self.account.address.lower():
+                built["nonce"] = self.w3.eth.get_transaction_count(frm, "pending")
+                signed = self.account.sign_transaction(built)
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            else:
+                tx_hash = self.w3.eth.send_transaction(built)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise decode_revert(_revert_data(exc)) from None
+        except Web3RPCError as exc:
+            raise rpc_error(exc) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise RpcUnavailable(f"lost the RPC at {self.rpc_url} while sending a transaction") from exc
+        if receipt["status"] != 1:
+            raise self._replay_failure(built, receipt)
+        return receipt
+
+    def _replay_failure(self, tx: dict[str, Any], receipt: TxReceipt) -> TransactionReverted:
+        """A mined transaction failed: replay it as a call at its block to learn the revert data."""
+        call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"] - 1)
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            return decode_revert(_revert_data(exc), tx_hash=receipt["transactionHash"].hex())
+        return TransactionReverted("transaction reverted (out of gas?)", tx_hash=receipt["transactionHash"].hex())
+
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+
+def _revert_data(exc: Exception) -> str | None:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, str) else None
+
+
+def rpc_error(exc: Web3RPCError) -> ChainError:
+    """The crucible error for a node's refusal of a transaction."""
+    text = str(exc)
+    if "insufficient funds" in text.lower():
+        return InsufficientFunds("the sending account cannot pay for gas: fund it with ETH first")
+    if "nonce" in text.lower():
+        return ChainError(f"nonce problem (another transaction from this key in flight?): {text}")
+    return ChainError(f"the node rejected the transaction: {text}")
+
+
+def _rpc(thunk: Any, rpc_url: str) -> Any:
+    try:
+        return thunk()
+    except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+        raise RpcUnavailable(f"cannot reach the RPC at {rpc_url}") from exc

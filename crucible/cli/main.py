@@ -1,0 +1,52 @@
+"""Entry point of the `crucible` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crucible.cli.keys import keys
+from crucible.cli.network import deploy, network
+from crucible.cli.output import abort
+from crucible.cli.context import Settings
+from crucible.cli.stake import stake
+from crucible.cli.token import claim, faucet
+from crucible.errors import CrucibleError
+
+
+class _Group(click.Group):
+    """Turns every CrucibleError into one readable line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CrucibleError as exc:
+            abort(str(exc))
+
+
+@click.group(cls=_Group, context_settings={"auto_envvar_prefix": "CRUCIBLE", "help_option_names": ["-h", "--help"]})
+@click.option("--rpc-url", default="http://127.0.0.1:8545", show_default=True, envvar="CRUCIBLE_RPC_URL",
+              help="The chain's JSON-RPC endpoint.")  # fmt: skip
+@click.option("--deployment", type=click.Path(path_type=Path), envvar="CRUCIBLE_DEPLOYMENT",
+              help="Deployment file (default: deployments/<chainId>.json).")  # fmt: skip
+@click.option("--keystore", type=click.Path(path_type=Path), envvar="CRUCIBLE_KEYSTORE",
+              help="Encrypted keystore to sign with (else CRUCIBLE_PRIVATE_KEY).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.version_option(package_name="crucible")
+@click.pass_context
+def cli(ctx: click.Context, rpc_url: str, deployment: Path | None, keystore: Path | None, as_json: bool) -> None:
+    """Crucible: stake, mine, validate and run jobs on a verifiable AI-training network."""
+    ctx.obj = Settings(rpc_url=rpc_url, deployment=deployment, keystore=keystore, as_json=as_json)
+
+
+cli.add_command(network)
+cli.add_command(deploy)
+cli.add_command(stake)
+cli.add_command(keys)
+cli.add_command(faucet)
+cli.add_command(claim)
+
+
+def main() -> None:
+    cli()

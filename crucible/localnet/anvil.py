@@ -1,0 +1,84 @@
+"""An anvil chain on loopback, as a small handle with the RPC URL and a close()."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crucible.errors import ConfigError, RpcUnavailable
+from crucible.localnet.ports import free_port, wait_for_port
+from crucible.paths import node_binary
+
+LOCAL_CHAIN_ID = 31337
+# anvil's well-known development mnemonic; its keys are public and worthless outside a local chain.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+@dataclass
+class AnvilNode:
+    """A running anvil process. Use as a context manager, or call close()."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path | None = None
+    chain_id: int = LOCAL_CHAIN_ID
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        port: int | None = None,
+        accounts: int = 10,
+        block_time: float | None = None,
+        log_path: Path | None = None,
+        state_path: Path | None = None,
+    ) -> AnvilNode:
+        binary = node_binary("anvil")
+        if not binary.exists():
+            raise ConfigError(f"anvil not found at {binary}: run `npm ci` (scripts/setup.sh does)")
+        port = port or free_port()
+        args = [
+            str(binary),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--chain-id", str(LOCAL_CHAIN_ID),
+            "--accounts", str(accounts),
+            "--mnemonic", DEV_MNEMONIC,
+            "--balance", "10000",
+            "--silent",
+        ]  # fmt: skip
+        if block_time:
+            args += ["--block-time", str(block_time)]
+        if state_path:
+            args += ["--state", str(state_path)]
+        out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=False)
+        node = cls(port=port, process=process, log_path=log_path)
+        if not wait_for_port(port, timeout=20):
+            node.close()
+            raise RpcUnavailable(f"anvil did not start listening on 127.0.0.1:{port}")
+        return node
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> AnvilNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,29 @@
+"""Fixtures that start real daemons on free loopback ports and stop them: no mocks of the chain or of IPFS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crucible.chain.deployment import ProtocolParams
+from crucible.localnet.anvil import AnvilNode
+from crucible.localnet.network import LocalNetwork, start_local_network
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[AnvilNode]:
+    """A bare anvil chain (nothing deployed)."""
+    node = AnvilNode.start()
+    yield node
+    node.close()
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
+    """anvil with the protocol deployed and ten dev accounts funded; deployment file in a temp dir."""
+    directory: Path = tmp_path_factory.mktemp("deployments")
+    net = start_local_network(deployments_dir=directory, params=ProtocolParams(unbonding_period_blocks=500))
+    yield net
+    net.close()
