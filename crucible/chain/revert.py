@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from crucible import errors
 from crucible.chain.compiler import compile_contracts
@@ -49,7 +49,9 @@ def decode_revert(data: bytes | str | None, *, tx_hash: str | None = None) -> er
     if known is None:
         return errors.TransactionReverted(f"reverted with unknown error 0x{raw.hex()}", data=raw, tx_hash=tx_hash)
     name, types = known
-    values = abi_decode(types, body) if types else ()
+    values = tuple(
+        to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, body), strict=True)
+    )
     cls = errors.ContractError.registry.get(name)
     if cls is None:
         return errors.TransactionReverted(f"{name}{tuple(values)}", data=raw, tx_hash=tx_hash)
