@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient as ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 
 /// @title StakeManager
@@ -140,6 +140,27 @@ contract StakeManager is IStakeManager, ReentrancyGuard {
         nonReentrant
         returns (uint256 slashed)
     {
+        return _slash(account, amount, recipient);
+    }
+
+    /// @inheritdoc IStakeManager
+    function slashCollateral(address account, uint256 collateral, uint256 shareBps, address recipient)
+        external
+        onlyProtocol
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        StakeInfo storage info = _stakes[account];
+        if (collateral > info.locked) revert StakeUnlockExceedsLocked(account, collateral, info.locked);
+        // Safe: collateral <= locked.
+        info.locked -= uint128(collateral);
+        emit CollateralUnlocked(account, collateral, info.locked);
+        uint256 staked = info.staked;
+        uint256 rest = staked > collateral ? staked - collateral : 0;
+        return _slash(account, collateral + rest * shareBps / 10_000, recipient);
+    }
+
+    function _slash(address account, uint256 amount, address recipient) private returns (uint256 slashed) {
         StakeInfo storage info = _stakes[account];
         // Step 1: take from bonded stake (the locked part included: collateral exists to be slashed).
         uint256 fromStake = amount < info.staked ? amount : info.staked;

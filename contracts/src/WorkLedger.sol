@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient as ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IRewardVault} from "./interfaces/IRewardVault.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IWorkLedger} from "./interfaces/IWorkLedger.sol";
@@ -461,8 +461,15 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         returns (uint256 paid, uint256 slashed)
     {
         JobParams storage p = _jobs[jobId].params;
-        _stakes.unlockCollateral(s.miner, p.minerCollateral);
-        if (outcome == Outcome.RejectedCheat || outcome == Outcome.RejectedWithheld) slashed = _slashMiner(key, s, p);
+        if (outcome == Outcome.RejectedCheat || outcome == Outcome.RejectedWithheld) {
+            slashed = _stakes.slashCollateral(s.miner, p.minerCollateral, p.minerSlashBps, address(_vault));
+            // Safe casts: a slash never exceeds the token supply, far below 2**128.
+            s.slashedIntoPool += uint128(slashed);
+            s.poolBalance += uint128(slashed);
+            if (slashed != 0) _vault.fundPool(slashed);
+        } else {
+            _stakes.unlockCollateral(s.miner, p.minerCollateral);
+        }
         bool accepted = outcome == Outcome.Accepted;
         _openPayouts(key, s, p, jobId, accepted);
         if (accepted) paid = isAggregate ? p.aggregatorReward : p.minerReward;
@@ -495,18 +502,6 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         // falls back to the audit panel's majority, so a dispute always ends.
         if (passWeight + failWeight != 0) return (failWeight > passWeight ? Outcome.RejectedCheat : Outcome.Accepted, 0);
         return (s.auditFail > s.auditPass ? Outcome.RejectedCheat : Outcome.Accepted, 0);
-    }
-
-    function _slashMiner(bytes32 key, Subject storage s, JobParams storage p) private returns (uint256 slashed) {
-        uint256 collateral = p.minerCollateral;
-        uint256 staked = _stakes.stakeOf(s.miner).staked;
-        uint256 rest = staked > collateral ? staked - collateral : 0;
-        uint256 amount = collateral + rest * p.minerSlashBps / BPS;
-        slashed = _stakes.slash(s.miner, amount, address(_vault));
-        // Safe casts: a slash never exceeds the token supply, far below 2**128.
-        s.slashedIntoPool += uint128(slashed);
-        s.poolBalance += uint128(slashed);
-        if (slashed != 0) _vault.fundPool(slashed);
     }
 
     function _openPayouts(bytes32 key, Subject storage s, JobParams storage p, uint256 jobId, bool minerWon) private {

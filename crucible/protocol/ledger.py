@@ -130,10 +130,21 @@ def seat_holder(client: ChainClient, job_id: int, round_: int, slot: int, panel:
     return str(client.call(client.lens.functions.seatHolder(job_id, round_, slot, panel, seat)))
 
 
+def credited_accounts(client: ChainClient) -> set[str]:
+    """Every account the vault ever credited, from its events since deployment."""
+    start = client.deployment.deployed_at_block
+    accounts: set[str] = set()
+    for event in (client.vault.events.EscrowPaid, client.vault.events.PoolPaid):
+        for log in event().get_logs(from_block=start):
+            accounts.add(str(log["args"]["to"]))
+    return accounts
+
+
 def books(client: ChainClient) -> dict[str, int]:
-    """The token balances of the contracts and the liabilities they must equal."""
+    """The token balances of the contracts and the liabilities they must equal, to the wei."""
     staked, unbonding = client.call(client.stakes.functions.totals())
-    escrow, pooled, claimable = client.call(client.vault.functions.totals())
+    escrow, pooled = client.call(client.vault.functions.totals())
+    claimable = sum(client.call(client.vault.functions.claimableOf(a)) for a in credited_accounts(client))
     balance = client.token.functions.balanceOf
     return {
         "stake_manager_balance": client.call(balance(client.stakes.address)),
@@ -147,6 +158,7 @@ def books(client: ChainClient) -> dict[str, int]:
 
 
 def books_balance(client: ChainClient) -> bool:
+    """True when tokens held == stakes + unbonding + escrows + pooled + unclaimed rewards."""
     b = books(client)
     return (
         b["stake_manager_balance"] == b["staked"] + b["unbonding"]

@@ -6,7 +6,7 @@ pragma solidity ^0.8.24;
 /// and pays them out on request. Accounting is pull-based and O(1): the protocol moves amounts between internal
 /// ledgers, `claim` pays the caller. Which dispute a pooled token belongs to is the ledger's bookkeeping, kept in
 /// its per-submission record, so a dispute costs no new vault storage slot.
-/// Invariant: token balance == total escrow + pooled + total claimable.
+/// Invariant: token balance == total escrow + pooled + the sum of every account's claimable balance.
 interface IRewardVault {
     /// @notice The caller is not the protocol contract bound at deployment.
     error VaultUnauthorized(address caller);
@@ -69,6 +69,6 @@ interface IRewardVault {
     /// @notice Remaining escrow of job `jobId`.
     function escrowOf(uint256 jobId) external view returns (uint256);
 
-    /// @notice Totals for accounting checks.
-    function totals() external view returns (uint256 totalEscrow, uint256 pooled, uint256 totalClaimable);
+    /// @notice Totals for accounting checks (claimable balances are summed per account by the checker).
+    function totals() external view returns (uint256 totalEscrow, uint256 pooled);
 }

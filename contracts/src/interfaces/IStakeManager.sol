@@ -88,6 +88,13 @@ interface IStakeManager {
     /// Protocol only. Returns what was actually slashed (less when the account holds less).
     function slash(address account, uint256 amount, address recipient) external returns (uint256 slashed);
 
+    /// @notice Releases `collateral` of `account`'s locked stake and slashes it together with `shareBps` of the
+    /// stake left above it, sending everything to `recipient`. Protocol only. One call instead of unlock, read and
+    /// slash keeps a dispute's settlement cheap. Returns what was actually slashed.
+    function slashCollateral(address account, uint256 collateral, uint256 shareBps, address recipient)
+        external
+        returns (uint256 slashed);
+
     /// @notice Binds the protocol contract once; the deployer calls this during deployment.
     function setProtocol(address protocol) external;
 

@@ -73,9 +73,9 @@ contract Protocol_Invariants is CrucibleTest {
         }
         claimable += vault.claimableOf(sponsor);
         (uint256 staked, uint256 unbonding) = stakes.totals();
-        (, uint256 pooled, uint256 totalClaimable) = vault.totals();
+        (uint256 escrow, uint256 pooled) = vault.totals();
         vm.assertEq(staked + unbonding, bonded, "stake totals");
-        vm.assertEq(totalClaimable, claimable, "claimable totals");
+        vm.assertEq(token.balanceOf(address(vault)), escrow + pooled + claimable, "vault == escrow + pool + claims");
         uint256 poolSum;
         for (uint256 i; i < handler.subjectCount(); ++i) {
             bytes32 key = handler.subjects(i);
