@@ -48,5 +48,17 @@ cli.add_command(faucet)
 cli.add_command(claim)
 
 
+@cli.command()
+@click.option("--run-dir", type=click.Path(path_type=Path), help="Where the summary goes (default runs/demo-<time>).")
+def demo(run_dir: Path | None) -> None:
+    """Run the local network demo end to end and write its summary."""
+    from crucible.cli.output import console
+    from crucible.demo import default_run_dir, run_demo
+
+    summary = run_demo(run_dir or default_run_dir(), console)
+    if not summary.get("books_balance"):
+        abort("the books do not balance: see summary.json")
+
+
 def main() -> None:
     cli()

@@ -14,5 +14,5 @@ if [[ ! -x "$VENV/bin/python" ]] || [[ ! -f "$VENV/.complete" ]]; then
   touch "$VENV/.complete"
 fi
 # Re-point the editable install at this clone (cheap, no dependency resolution).
-"$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT" >&2
+"$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT" >/dev/null 2>&1 || "$VENV/bin/python" -m pip install --no-deps -e "$ROOT" >&2
 echo "$VENV"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up everything Crucible needs on a fresh machine, idempotently, and prints the environment to use:
+#   npm toolchain (anvil, forge, solc-js, OpenZeppelin) into node_modules/ (npm's cache makes re-runs quick),
+#   the Python virtual environment (cached outside the clone, keyed by pyproject.toml),
+#   Kubo built from source through the Go module proxy (cached outside the clone, keyed by version).
+# Usage: eval "$(bash scripts/setup.sh)"
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+log() { echo "[setup] $*" >&2; }
+
+if [[ ! -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || ! -d node_modules/solc ]]; then
+  log "installing the npm toolchain (anvil, forge, solc-js, OpenZeppelin)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+log "python environment"
+VENV="$(bash scripts/setup/python_env.sh)"
+log "kubo"
+IPFS_BIN="$(bash scripts/setup/install_kubo.sh)"
+echo "export CRUCIBLE_VENV='$VENV'"
+echo "export CRUCIBLE_IPFS_BIN='$IPFS_BIN'"
+echo "export PATH='$ROOT/node_modules/.bin:$VENV/bin':\"\$PATH\""
