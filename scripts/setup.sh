@@ -17,6 +17,14 @@ log "python environment"
 VENV="$(bash scripts/setup/python_env.sh)"
 log "kubo"
 IPFS_BIN="$(bash scripts/setup/install_kubo.sh)"
+# A per-clone `crucible` command: this checkout's code with the shared venv's dependencies.
+mkdir -p .bin
+cat > .bin/crucible <<SHIM
+#!/usr/bin/env bash
+PYTHONPATH="$ROOT\${PYTHONPATH:+:\$PYTHONPATH}" exec "$VENV/bin/python" -m crucible "\$@"
+SHIM
+chmod +x .bin/crucible
 echo "export CRUCIBLE_VENV='$VENV'"
 echo "export CRUCIBLE_IPFS_BIN='$IPFS_BIN'"
-echo "export PATH='$ROOT/node_modules/.bin:$VENV/bin':\"\$PATH\""
+echo "export PYTHONPATH='$ROOT'\${PYTHONPATH:+:\$PYTHONPATH}"
+echo "export PATH='$ROOT/.bin:$ROOT/node_modules/.bin:$VENV/bin':\"\$PATH\""

@@ -1,0 +1,5 @@
+"""`python -m crucible` runs the command line."""
+
+from crucible.cli.main import main
+
+main()
