@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from crucible.chain.deployment import ProtocolParams
+from crucible.artifacts.store import ArtifactStore
 from crucible.localnet.anvil import AnvilNode
+from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork, start_local_network
 
 
@@ -27,3 +29,16 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
     net = start_local_network(deployments_dir=directory, params=ProtocolParams(unbonding_period_blocks=500))
     yield net
     net.close()
+
+
+@pytest.fixture(scope="module")
+def kubo() -> Iterator[KuboNode]:
+    """A real Kubo node on loopback with a private repository, offline (it never reaches out)."""
+    node = KuboNode.start()
+    yield node
+    node.close()
+
+
+@pytest.fixture(scope="module")
+def store(kubo: KuboNode) -> ArtifactStore:
+    return ArtifactStore(kubo.api_multiaddr, timeout=10)
