@@ -11,8 +11,16 @@ log() { echo "[setup] $*" >&2; }
 
 if [[ ! -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || ! -d node_modules/solc ]]; then
   log "installing the npm toolchain (anvil, forge, solc-js, OpenZeppelin)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # `npm ci` refuses our lock file because the registry's @foundry-rs packages list platform builds that npm
+  # leaves out of the lock; `npm install --no-save` honours the lock's versions and leaves the tree clean.
+  npm install --no-audit --no-fund --no-save --loglevel=error >&2
 fi
+for tool in anvil forge; do
+  if [[ ! -x "node_modules/@foundry-rs/$tool-linux-amd64/bin/$tool" ]]; then
+    log "npm did not install $tool (node_modules/@foundry-rs/$tool-linux-amd64)"; exit 1
+  fi
+done
+[[ -d node_modules/solc && -d node_modules/@openzeppelin/contracts ]] || { log "npm did not install solc-js or OpenZeppelin"; exit 1; }
 log "python environment"
 VENV="$(bash scripts/setup/python_env.sh)"
 log "kubo"

@@ -4,7 +4,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-eval "$(bash scripts/setup.sh)"
+# A failing command substitution inside eval would not stop the script, so the setup's output is checked first.
+SETUP_ENV="$(bash scripts/setup.sh)" || { echo "setup failed" >&2; exit 1; }
+eval "$SETUP_ENV"
 echo "== forge test (contracts: unit, fuzz, invariant)"
 forge test
 echo "== pytest (python: chain, protocol, engine, artifacts, cli)"
