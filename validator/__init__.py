@@ -1,0 +1,1 @@
+"""The validator: audits sampled intervals by replaying them, and votes on the outcome."""

@@ -30,10 +30,13 @@ def up(settings: Settings, port: int, accounts: int, fund_cru: int, run_dir: Pat
     """Start the local network and keep it running until Ctrl-C."""
     run_dir.mkdir(parents=True, exist_ok=True)
     net = start_local_network(
-        port=port, accounts=accounts, fund_wei=fund_cru * 10**18, log_dir=run_dir, progress=console.log
+        port=port, accounts=accounts, fund_wei=fund_cru * 10**18, log_dir=run_dir, with_ipfs=True,
+        progress=console.log,
     )
     with net:
+        assert net.kubo is not None
         summary = {"rpc_url": net.rpc_url, "chain_id": net.client.deployment.chain_id,
+                   "ipfs_api": net.kubo.api_multiaddr, "ipfs_gateway": f"http://127.0.0.1:{net.kubo.gateway_port}",
                    "deployment_file": str(net.deployment_file), **net.client.deployment.addresses}  # fmt: skip
         emit(summary, as_json=settings.as_json, title="local network up")
         if not settings.as_json:

@@ -13,6 +13,7 @@ from crucible.chain.client import ChainClient
 from crucible.chain.deploy import deploy_protocol
 from crucible.chain.deployment import ProtocolParams, save_deployment
 from crucible.localnet.anvil import DEV_MNEMONIC, AnvilNode
+from crucible.localnet.kubo import KuboNode
 from crucible.paths import DEPLOYMENTS_DIR
 
 Account.enable_unaudited_hdwallet_features()
@@ -31,6 +32,7 @@ class LocalNetwork:
     client: ChainClient
     accounts: list[LocalAccount]
     deployment_file: Path | None
+    kubo: KuboNode | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
@@ -48,6 +50,8 @@ class LocalNetwork:
     def close(self) -> None:
         for closer in reversed(self._closers):
             closer()
+        if self.kubo is not None:
+            self.kubo.close()
         self.anvil.close()
 
     def __enter__(self) -> LocalNetwork:
@@ -65,9 +69,11 @@ def start_local_network(
     params: ProtocolParams = ProtocolParams(),
     deployments_dir: Path | None = DEPLOYMENTS_DIR,
     log_dir: Path | None = None,
+    with_ipfs: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> LocalNetwork:
-    """Starts anvil, deploys, funds `accounts` dev accounts with `fund_wei` CRU, and saves the deployment file."""
+    """Starts anvil (and Kubo, with `with_ipfs`), deploys, funds `accounts` dev accounts with `fund_wei` CRU, and
+    saves the deployment file."""
     progress("starting anvil on 127.0.0.1")
     anvil = AnvilNode.start(port=port, accounts=accounts, log_path=(log_dir / "anvil.log") if log_dir else None)
     try:
@@ -77,7 +83,11 @@ def start_local_network(
         for account in devs:
             client.transact(client.token.functions.faucet(account.address, fund_wei))
         path = save_deployment(client.deployment, deployments_dir) if deployments_dir else None
+        kubo = None
+        if with_ipfs:
+            progress("starting Kubo on 127.0.0.1 (private repo, offline, no bootstrap, no MDNS, no telemetry)")
+            kubo = KuboNode.start(log_path=(log_dir / "kubo.log") if log_dir else None)
     except BaseException:
-        anvil.close()  # a failed deploy leaves nothing running and no deployment file
+        anvil.close()  # a failed start leaves nothing running and no deployment file
         raise
-    return LocalNetwork(anvil=anvil, client=client, accounts=devs, deployment_file=path)
+    return LocalNetwork(anvil=anvil, client=client, accounts=devs, deployment_file=path, kubo=kubo)

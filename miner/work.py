@@ -1,0 +1,74 @@
+"""One slot's work, from claim to answering the audit: what an honest miner does (the adversary harness reuses it
+with a cheating policy in tests and benchmarks)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from crucible.artifacts.store import ArtifactStore
+from crucible.chain.client import ChainClient
+from crucible.engine.bundle import DatasetRef, PublishedBundle, pin_checkpoints, publish
+from crucible.engine.checkpoint import digest, to_bytes
+from crucible.engine.determinism import fingerprint
+from crucible.engine.jobspec import JobSpec
+from crucible.engine.segment import HONEST, SegmentRun, StepPolicy, run_segment
+from crucible.protocol import ledger
+from crucible.protocol.types import Boundary, Commitment
+
+
+@dataclass
+class MinedSlot:
+    job_id: int
+    round: int
+    slot: int
+    run: SegmentRun
+    bundle: PublishedBundle
+    commitment: Commitment
+
+
+def mine_slot(
+    client: ChainClient,
+    store: ArtifactStore,
+    job_id: int,
+    round_: int,
+    slot: int,
+    job: JobSpec,
+    dataset: dict[str, torch.Tensor],
+    base: dict[str, torch.Tensor],
+    work_dir: Path,
+    device: torch.device,
+    *,
+    policy: StepPolicy = HONEST,
+    run: SegmentRun | None = None,
+) -> MinedSlot:
+    """Claims the slot, trains (unless `run` is given), pins the bundle and submits its commitment."""
+    ledger.claim_slot(client, job_id, round_, slot)
+    spec = job.segment(job_id, round_, slot, client.sender)
+    reference = base if job.kind == "dpo" else None
+    if run is None:
+        run = run_segment(spec, base, dataset, work_dir, device, policy=policy, reference=reference)
+    parent = digest(to_bytes(base, metadata={"format": "crucible-weights-v1"}))
+    bundle = publish(store, run, DatasetRef(job.dataset_cid, bytes.fromhex(job.dataset_sha256)),
+                     fingerprint(device, spec.precision), parent)  # fmt: skip
+    commitment, _ = ledger.submit_work(
+        client, job_id, round_, slot, bundle_cid=bundle.cid, result_digest=run.result_digest,
+        merkle_root=run.merkle_root, seal=os.urandom(32),
+    )  # fmt: skip
+    return MinedSlot(job_id, round_, slot, run, bundle, commitment)
+
+
+def answer_audit(client: ChainClient, store: ArtifactStore, mined: MinedSlot) -> list[int]:
+    """Pins both ends of every sampled interval and reveals them with Merkle proofs. Returns the intervals."""
+    intervals = ledger.sampled_intervals(client, mined.job_id, mined.round, mined.slot)
+    indices = [i for start in intervals for i in (start, start + 1)]
+    cids = pin_checkpoints(store, mined.run, indices)
+    tree = mined.run.tree()
+    boundaries = [
+        Boundary(i, mined.run.checkpoint_digests[i], mined.run.trace_digests[i], tree.proof(i)) for i in indices
+    ]
+    ledger.reveal_checkpoints(client, mined.job_id, mined.round, mined.slot, mined.commitment, boundaries, cids)
+    return intervals
