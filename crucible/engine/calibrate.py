@@ -20,6 +20,7 @@ from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, run_segment
 
 FLOOR = 1e-6
+LOSS_FLOOR = 1e-4  # losses are logged as floats; a forged trace moves them by percents
 SAFETY = 5.0
 
 
@@ -33,9 +34,14 @@ def calibrate(
     validator_device: str = "cpu",
     miner_threads: int = 1,
     validator_threads: int = 2,
+    base: dict[str, torch.Tensor] | None = None,
     progress: Callable[[], None] | None = None,
 ) -> Tolerance:
-    """Runs `replays` honest segments on the miner side and replays one interval of each on the validator side."""
+    """Runs `replays` honest segments on the miner side and replays one interval of each on the validator side.
+
+    Calibrate from the base the job really starts from (`base`): a trained policy drifts differently from a random
+    initialisation (GRPO from an SFT'd policy drifts ~10x more than from a random one, whose advantages are zero).
+    """
     cfg = PRESETS[model]
     dataset = make_dataset(kind, 512, cfg.block_size, seed=11)
     errors, tensor_errors, ratios, losses = [], [], [], []
@@ -44,10 +50,12 @@ def calibrate(
                            intervals=1)  # fmt: skip
         miner_dev = torch.device(miner_device)
         configure(miner_dev, precision, threads=miner_threads)
-        base = {f"model.{n}": p.detach().cpu() for n, p in build_model(cfg, seed, miner_dev).named_parameters()}
-        reference = base if kind == "dpo" else None
+        start = base if base is not None else {
+            f"model.{n}": p.detach().cpu() for n, p in build_model(cfg, seed, miner_dev).named_parameters()
+        }
+        reference = start if kind == "dpo" else None
         with tempfile.TemporaryDirectory() as tmp:
-            run = run_segment(spec, base, dataset, Path(tmp), miner_dev, reference=reference)
+            run = run_segment(spec, start, dataset, Path(tmp), miner_dev, reference=reference)
             val_dev = torch.device(validator_device)
             configure(val_dev, precision, threads=validator_threads)
             result = replay_interval(
@@ -63,8 +71,8 @@ def calibrate(
         if progress:
             progress()
 
-    def tau(values: list[float]) -> float:
-        return max(SAFETY * float(np.percentile(values, 99.9)), FLOOR)
+    def tau(values: list[float], floor: float = FLOOR) -> float:
+        return max(SAFETY * float(np.percentile(values, 99.9)), floor)
 
     measured = {
         "replays": replays,
@@ -82,7 +90,7 @@ def calibrate(
         rel_update_error=tau(errors),
         rel_update_error_tensor=tau(tensor_errors),
         norm_ratio=tau(ratios),
-        loss_rel=tau(losses),
+        loss_rel=tau(losses, LOSS_FLOOR),
         model=model,
         precision=precision,
         device_pair=(miner_device, validator_device),
