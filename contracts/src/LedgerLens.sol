@@ -5,6 +5,7 @@ import {IJobTypes} from "./interfaces/IJobTypes.sol";
 import {ILedgerLens} from "./interfaces/ILedgerLens.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IWorkLedger} from "./interfaces/IWorkLedger.sol";
+import {Commitments} from "./libraries/Commitments.sol";
 import {Sampling} from "./libraries/Sampling.sol";
 import {Timelines} from "./libraries/Timelines.sol";
 
@@ -110,14 +111,12 @@ contract LedgerLens is ILedgerLens {
         bytes32 salt,
         address validator
     ) external view returns (bytes32) {
-        return keccak256(
-            abi.encode(block.chainid, address(_ledger), subject, panel, seat, verdict, evidenceDigest, salt, validator)
-        );
+        return Commitments.verdict(address(_ledger), subject, panel, seat, verdict, evidenceDigest, salt, validator);
     }
 
     /// @inheritdoc ILedgerLens
     function forcedErrorSeal(bytes32 subject, bytes32 salt) external view returns (bytes32) {
-        return keccak256(abi.encode("crucible.forced-error", block.chainid, address(_ledger), subject, salt));
+        return Commitments.forcedErrorSeal(address(_ledger), subject, salt);
     }
 
     /// @inheritdoc ILedgerLens
@@ -130,6 +129,6 @@ contract LedgerLens is ILedgerLens {
         bytes32 checkpointDigest,
         bytes32 traceDigest
     ) external pure returns (bytes32) {
-        return keccak256(abi.encode(jobId, round, slot, miner, index, checkpointDigest, traceDigest));
+        return Commitments.checkpointLeaf(jobId, round, slot, miner, index, checkpointDigest, traceDigest);
     }
 }

@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient as ReentrancyGuard} from "@openzeppelin/contrac
 import {IRewardVault} from "./interfaces/IRewardVault.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IWorkLedger} from "./interfaces/IWorkLedger.sol";
+import {Commitments} from "./libraries/Commitments.sol";
 import {Sampling} from "./libraries/Sampling.sol";
 import {Timelines} from "./libraries/Timelines.sol";
 
@@ -276,7 +277,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     {
         if (b.index != expectedIndex) revert LedgerWrongBoundary(position, expectedIndex, b.index);
         bytes32 leaf =
-            checkpointLeaf(ctx.jobId, ctx.round, ctx.slot, ctx.miner, b.index, b.checkpointDigest, b.traceDigest);
+            Commitments.checkpointLeaf(ctx.jobId, ctx.round, ctx.slot, ctx.miner, b.index, b.checkpointDigest, b.traceDigest);
         if (!MerkleProof.verifyCalldata(b.proof, ctx.root, leaf)) revert LedgerInvalidMerkleProof(ctx.key, b.index);
     }
 
@@ -289,7 +290,7 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
             revert LedgerWrongStatus(key, s.status);
         }
         if (keccak256(abi.encode(commitment)) != s.commitment) revert LedgerCommitmentMismatch(key);
-        if (commitment.seal != forcedErrorSeal(key, salt)) revert LedgerSealMismatch(key);
+        if (commitment.seal != Commitments.forcedErrorSeal(address(this), key, salt)) revert LedgerSealMismatch(key);
         Job storage job = _jobs[jobId];
         Timeline memory t = _timeline(s.deadlineOrSubmittedAt, job.hot);
         bytes32 seed = s.auditSeed;
@@ -394,7 +395,8 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
         Verdict verdict = reveal.verdict;
         if (verdict != Verdict.Pass && verdict != Verdict.Fail) revert LedgerInvalidVerdict(uint8(verdict));
         validator = record.validator;
-        bytes32 expected = verdictCommitment(key, panel, seat, verdict, reveal.evidenceDigest, reveal.salt, validator);
+        bytes32 expected =
+            Commitments.verdict(address(this), key, panel, seat, verdict, reveal.evidenceDigest, reveal.salt, validator);
         if (uint88(uint256(expected)) != record.commitTag) revert LedgerVerdictMismatch(key, panel, seat);
         record.flags = flags | (verdict == Verdict.Fail ? SEAT_FAIL : SEAT_PASS);
     }
@@ -707,38 +709,5 @@ contract WorkLedger is IWorkLedger, ReentrancyGuard {
     /// @inheritdoc IWorkLedger
     function roundOf(uint256 jobId, uint16 round) external view returns (Round memory) {
         return _rounds[jobId][round];
-    }
-
-    /// @dev Mirrored by LedgerLens.verdictCommitment; binds chain, ledger, subject, seat and validator.
-    function verdictCommitment(
-        bytes32 subject,
-        Panel panel,
-        uint8 seat,
-        Verdict verdict,
-        bytes32 evidenceDigest,
-        bytes32 salt,
-        address validator
-    ) internal view returns (bytes32) {
-        return keccak256(
-            abi.encode(block.chainid, address(this), subject, panel, seat, verdict, evidenceDigest, salt, validator)
-        );
-    }
-
-    /// @dev Mirrored by LedgerLens.forcedErrorSeal.
-    function forcedErrorSeal(bytes32 subject, bytes32 salt) internal view returns (bytes32) {
-        return keccak256(abi.encode("crucible.forced-error", block.chainid, address(this), subject, salt));
-    }
-
-    /// @dev Mirrored by LedgerLens.checkpointLeaf and by the Python engine (shared test vectors).
-    function checkpointLeaf(
-        uint256 jobId,
-        uint16 round,
-        uint16 slot,
-        address miner,
-        uint256 index,
-        bytes32 checkpointDigest,
-        bytes32 traceDigest
-    ) internal pure returns (bytes32) {
-        return keccak256(abi.encode(jobId, round, slot, miner, index, checkpointDigest, traceDigest));
     }
 }
