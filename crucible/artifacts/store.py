@@ -17,11 +17,15 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import ipfshttpclient
-from ipfshttpclient.exceptions import ConnectionError as IpfsConnectionError
-from ipfshttpclient.exceptions import ErrorResponse, TimeoutError as IpfsTimeoutError
+# ipfshttpclient passes urllib3 a deprecated `strict` argument; the warning says nothing to our users.
+warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
 
-from crucible.errors import ArtifactNotFound, ArtifactTooLarge, DigestMismatch, IpfsUnavailable
+import ipfshttpclient  # noqa: E402 - after the warning filter
+from ipfshttpclient.exceptions import ConnectionError as IpfsConnectionError  # noqa: E402
+from ipfshttpclient.exceptions import ErrorResponse  # noqa: E402
+from ipfshttpclient.exceptions import TimeoutError as IpfsTimeoutError  # noqa: E402
+
+from crucible.errors import ArtifactNotFound, ArtifactTooLarge, DigestMismatch, IpfsUnavailable  # noqa: E402
 
 MIN_KUBO = (0, 30, 0)
 ADD_OPTIONS = {"cid-version": 1, "raw-leaves": True}

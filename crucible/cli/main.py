@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from crucible.cli.engine import engine
+from crucible.cli.job import job
 from crucible.cli.keys import keys
 from crucible.cli.network import deploy, network
 from crucible.cli.output import abort
@@ -48,6 +49,7 @@ cli.add_command(keys)
 cli.add_command(faucet)
 cli.add_command(claim)
 cli.add_command(engine)
+cli.add_command(job)
 
 
 @cli.command()
