@@ -1,4 +1,4 @@
-"""Fixtures that start real daemons on free loopback ports and stop them: no mocks of the chain or of IPFS."""
+"""Fixtures that start real daemons on free loopback ports and stop them: the chain and IPFS are never faked."""
 
 from __future__ import annotations
 
