@@ -24,7 +24,6 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from crucible.chain import sampling
-from crucible.chain.client import ChainClient
 from crucible.chain.deploy import deploy_protocol
 from crucible.chain.deployment import ProtocolParams
 from crucible.chain.merkle import MerkleTree, checkpoint_leaf

@@ -1,9 +1,10 @@
 """How a validator decides: fetch the bundle and the revealed checkpoints through the digests the chain commits,
 replay every sampled interval, compare, and produce a verdict with its evidence.
 
-Every failure of the miner's artifacts (unreachable, oversized, not matching its digest, malformed, a spec that is
+Every failure of the miner's artifacts (not pinned, oversized, not matching its digest, malformed, a spec that is
 not the job's) is a failing verdict with the reason in the evidence: a validator never crashes on bad input, and
-never passes what it could not check.
+never passes what it could not check. Its own Kubo being down is not the miner's fault: IpfsUnavailable propagates
+(the validator retries within the commit window) instead of becoming a wrong verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from crucible.engine.determinism import fingerprint
 from crucible.engine.jobspec import JobSpec
 from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, checkpoint_spec
-from crucible.errors import ArtifactError
+from crucible.errors import ArtifactError, IpfsUnavailable
 from crucible.protocol import ledger
 from crucible.protocol.types import Verdict
 
@@ -76,6 +77,8 @@ def audit_slot(
         if claimed != expected:
             return AuditReport(Verdict.FAIL, "the bundle's segment spec is not the job's")
         traces = fetch_traces(store, manifest)
+    except IpfsUnavailable:
+        raise
     except (ArtifactError, ValueError, TypeError, KeyError) as exc:
         return AuditReport(Verdict.FAIL, f"bundle rejected: {exc}")
     same_device = manifest["fingerprint"]["device_class"] == fingerprint(device, expected.precision).device_class
@@ -96,6 +99,8 @@ def audit_slot(
             result = replay_interval(expected, interval, start_bytes, end_bytes, traces[interval + 1], dataset,
                                      device, tolerance, bitwise=bitwise, reference=reference)  # fmt: skip
             comparison = result.comparison
+        except IpfsUnavailable:
+            raise
         except ArtifactError as exc:
             report.intervals.append({"interval": interval, "passed": False, "reason": str(exc)})
             return AuditReport(Verdict.FAIL, f"interval {interval}: {exc}", report.intervals)

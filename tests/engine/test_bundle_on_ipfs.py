@@ -4,7 +4,6 @@ manifest commit, and every tampering is refused with a reason."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

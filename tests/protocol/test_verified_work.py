@@ -14,6 +14,7 @@ from crucible.adversary import run_cheat
 from crucible.artifacts.store import ArtifactStore, sha256
 from crucible.chain.client import ChainClient
 from crucible.engine.compare import Tolerance
+from crucible.errors import IpfsUnavailable
 from crucible.engine.data import dataset_bytes, make_dataset
 from crucible.engine.determinism import configure
 from crucible.engine.jobspec import JobSpec
@@ -108,3 +109,8 @@ def test_honest_work_is_accepted_and_a_lazy_miner_is_slashed(network: LocalNetwo
             for seat in range(seats):
                 ledger.settle_seat(cast["sponsor"], job_id, 0, slot, panel, seat)
     assert ledger.books_balance(cast["sponsor"])
+
+    # A validator whose own Kubo is down gets an error to retry on, never a verdict against the miner.
+    dead = ArtifactStore("/ip4/127.0.0.1/tcp/9/http", timeout=2)
+    with pytest.raises(IpfsUnavailable):
+        audit_slot(cast["v1"], dead, job_id, 0, 0, job, dataset, base, tolerance, device)
