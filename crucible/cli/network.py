@@ -11,7 +11,7 @@ from crucible.chain.deploy import deploy_protocol
 from crucible.chain.deployment import ProtocolParams, save_deployment
 from crucible.chain.keys import load_account
 from crucible.cli.context import Settings
-from crucible.cli.output import console, cru, emit
+from crucible.cli.output import console, cru, emit, err_console
 from crucible.localnet.network import start_local_network
 
 
@@ -31,7 +31,7 @@ def up(settings: Settings, port: int, accounts: int, fund_cru: int, run_dir: Pat
     run_dir.mkdir(parents=True, exist_ok=True)
     net = start_local_network(
         port=port, accounts=accounts, fund_wei=fund_cru * 10**18, log_dir=run_dir, with_ipfs=True,
-        progress=console.log,
+        progress=err_console.log,
     )
     with net:
         assert net.kubo is not None
@@ -56,6 +56,6 @@ def up(settings: Settings, port: int, accounts: int, fund_cru: int, run_dir: Pat
 def deploy(settings: Settings, min_miner_stake: int, min_validator_stake: int, unbonding_blocks: int) -> None:
     """Deploy the protocol to --rpc-url with the signing key and write deployments/<chainId>.json."""
     params = ProtocolParams(min_miner_stake * 10**18, min_validator_stake * 10**18, unbonding_blocks)
-    client = deploy_protocol(settings.rpc_url, load_account(settings.keystore), params, progress=console.log)
+    client = deploy_protocol(settings.rpc_url, load_account(settings.keystore), params, progress=err_console.log)
     path = save_deployment(client.deployment)
     emit({"deployment_file": str(path), **client.deployment.addresses}, as_json=settings.as_json, title="deployed")
