@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crucible.chain.deployment import ProtocolParams
-from crucible.cli.output import cru
+from crucible.units import cru
 from crucible.localnet.network import start_local_network
 from crucible.protocol import ledger
 from crucible.staking import add_stake, request_unbond, stake_view, withdraw_unbonded

@@ -3,7 +3,7 @@ check that cheating cannot pay under the job's parameters, and fund the job on-c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -61,11 +61,5 @@ def post_job(
     base_bytes = to_bytes(base, metadata={"format": "crucible-weights-v1"})
     base_cid = store.add(base_bytes)
     content = JobContent(spec.digest(), sha256(tolerance_bytes), sha256(base_bytes))
-    job_id = ledger.create_job(client, _with_kind(params, kind), content, spec_cid)
+    job_id = ledger.create_job(client, replace(params, kind=JobKind[kind.upper()]), content, spec_cid)
     return PostedJob(job_id, spec_cid, dataset_cid, tolerance_cid, base_cid, check)
-
-
-def _with_kind(params: JobParams, kind: str) -> JobParams:
-    from dataclasses import replace
-
-    return replace(params, kind=JobKind[kind.upper()])

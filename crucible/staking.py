@@ -9,6 +9,7 @@ from web3 import Web3
 
 from crucible.chain.client import ChainClient
 from crucible.errors import ERC20InsufficientBalance
+from crucible.units import cru
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,6 @@ class StakeView:
         return {f"{k}_wei" if type(v) is int and k not in plain else k: v for k, v in asdict(self).items()}
 
     def for_people(self) -> dict[str, Any]:
-        from crucible.cli.output import cru
-
         ready = "now" if self.unbond_ready_at <= self.current_block else f"block {self.unbond_ready_at}"
         return {
             "account": self.account,

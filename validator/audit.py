@@ -15,14 +15,14 @@ from typing import Any
 
 import torch
 
-from crucible.artifacts.store import ArtifactStore, sha256
+from crucible.artifacts.store import ArtifactStore
 from crucible.chain.client import ChainClient
 from crucible.engine.bundle import fetch_checkpoint, fetch_manifest, fetch_traces
 from crucible.engine.compare import Tolerance
 from crucible.engine.determinism import fingerprint
 from crucible.engine.jobspec import JobSpec
 from crucible.engine.replay import replay_interval
-from crucible.engine.segment import SegmentSpec, checkpoint_spec
+from crucible.engine.segment import SegmentSpec, checkpoint_max_bytes, trace_digest
 from crucible.errors import ArtifactError, IpfsUnavailable
 from crucible.protocol import ledger
 from crucible.protocol.types import Verdict
@@ -37,11 +37,6 @@ class AuditReport:
     def evidence(self) -> bytes:
         return json.dumps({"verdict": self.verdict.name, "reason": self.reason, "intervals": self.intervals},
                           sort_keys=True, default=str).encode()  # fmt: skip
-
-
-def _checkpoint_limit(spec: SegmentSpec) -> int:
-    elements = sum(max(1, int(torch.Size(shape).numel())) for shape, _ in checkpoint_spec(spec.model).values())
-    return elements * 4 + (1 << 20)  # float32 data + header slack
 
 
 def audit_slot(
@@ -84,15 +79,13 @@ def audit_slot(
     same_device = manifest["fingerprint"]["device_class"] == fingerprint(device, expected.precision).device_class
     bitwise = same_device and bool(manifest["fingerprint"]["deterministic"])
     reference = base if job.kind == "dpo" else None
-    limit = _checkpoint_limit(expected)
+    limit = checkpoint_max_bytes(expected.model)
     report = AuditReport(Verdict.PASS, "every sampled interval replays within tolerance")
     for j in range(0, len(boundaries), 2):
         start, end = boundaries[j], boundaries[j + 1]
         interval = int(start["index"])
         try:
-            if sha256(json.dumps(traces[interval + 1], sort_keys=True, separators=(",", ":")).encode()) != bytes(
-                end["traceDigest"]
-            ):
+            if trace_digest(traces[interval + 1]) != bytes(end["traceDigest"]):
                 raise ArtifactError(f"interval {interval}: trace does not match the revealed trace digest")
             start_bytes = fetch_checkpoint(store, cids[j], bytes(start["checkpointDigest"]), expected, limit)
             end_bytes = fetch_checkpoint(store, cids[j + 1], bytes(end["checkpointDigest"]), expected, limit)

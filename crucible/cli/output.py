@@ -11,11 +11,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crucible.units import WEI, cru
+
+__all__ = ["abort", "console", "cru", "emit", "err_console", "parse_amount"]
+
 console = Console(stderr=False)
 err_console = Console(stderr=True)
-
-WEI = 10**18
-
 
 def abort(message: str, code: int = 1) -> NoReturn:
     """Exit non-zero with one clear line and no traceback."""
@@ -35,11 +36,6 @@ def parse_amount(text: str) -> int:
     if wei != wei.to_integral_value():
         raise click.BadParameter("CRU has 18 decimals at most")
     return int(wei)
-
-
-def cru(wei: int) -> str:
-    """wei -> '12.5 CRU' for people."""
-    return f"{Decimal(wei) / WEI:,.6f}".rstrip("0").rstrip(".") + " CRU"
 
 
 def emit(data: dict[str, Any], *, as_json: bool, title: str | None = None) -> None:

@@ -10,6 +10,7 @@ import torch
 from crucible.engine import tasks
 from crucible.engine.checkpoint import digest
 from crucible.engine.compare import Comparison, Tolerance, compare_interval
+from crucible.engine.data import BatchKey, batch_indices, select
 from crucible.engine.segment import SegmentSpec, Trainer, load_checkpoint
 
 
@@ -80,8 +81,6 @@ def _checked_rollouts(
         rollouts = tasks.Rollouts.from_json(claimed_trace[k]["rollouts"])
     except (KeyError, TypeError, ValueError) as exc:
         raise RolloutMismatch(f"step {step}: malformed rollouts ({exc})") from None
-    from crucible.engine.data import BatchKey, batch_indices, select
-
     batch = select(dataset, batch_indices(BatchKey(spec.job_seed, spec.round, spec.slot, step), spec.batch_size,
                                           trainer.n_examples))  # fmt: skip
     expected_prompts = batch["prompts"].repeat_interleave(spec.grpo_group, dim=0)

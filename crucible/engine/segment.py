@@ -103,6 +103,12 @@ def checkpoint_spec(cfg: GPTConfig) -> dict[str, tuple[tuple[int, ...], torch.dt
     return spec
 
 
+def checkpoint_max_bytes(cfg: GPTConfig) -> int:
+    """The largest a valid checkpoint of this model can be: float32 data plus header slack (a download limit)."""
+    elements = sum(max(1, int(torch.Size(shape).numel())) for shape, _ in checkpoint_spec(cfg).values())
+    return elements * 4 + (1 << 20)
+
+
 class Trainer:
     """A model, its AdamW optimizer and the step function of one job kind."""
 
