@@ -42,8 +42,12 @@ def post_job(
     dataset_size: int = 512,
     seed: int = 0,
     tolerance: Tolerance | None = None,
+    base: dict[str, torch.Tensor] | None = None,
+    steps_per_interval: int = 4,
+    lr: float = 3e-3,
 ) -> PostedJob:
-    """Refuses (ConfigError) before pinning or sending anything when cheating would pay."""
+    """Refuses (ConfigError) before pinning or sending anything when cheating would pay. `base` (default: a fresh
+    model from `seed`) is the round-0 weights, e.g. the result of an earlier pretraining job for post-training."""
     check = sampling_check(params, compute_saved_wei=compute_cost_wei, collusion=collusion)
     if not check.ok:
         raise ConfigError(f"refusing the job: {check.explain()}")
@@ -52,14 +56,16 @@ def post_job(
     cfg = PRESETS[model]
     data = dataset_bytes(make_dataset(kind, dataset_size, cfg.block_size, seed=seed))
     dataset_cid = store.add(data)
-    spec = JobSpec(kind, cfg, dataset_cid, sha256(data).hex(), job_seed=seed,
-                   intervals=params.intervals_per_slot)  # fmt: skip
-    spec_cid = store.add(spec.to_bytes())
     tolerance_bytes = (tolerance or Tolerance(model=model)).to_bytes()
     tolerance_cid = store.add(tolerance_bytes)
-    base = {f"model.{n}": p.detach() for n, p in build_model(cfg, seed, torch.device("cpu")).named_parameters()}
+    if base is None:
+        base = {f"model.{n}": p.detach() for n, p in build_model(cfg, seed, torch.device("cpu")).named_parameters()}
     base_bytes = to_bytes(base, metadata={"format": "crucible-weights-v1"})
     base_cid = store.add(base_bytes)
+    spec = JobSpec(kind, cfg, dataset_cid, sha256(data).hex(), job_seed=seed, intervals=params.intervals_per_slot,
+                   steps_per_interval=steps_per_interval, lr=lr, base_cid=base_cid,
+                   tolerance_cid=tolerance_cid)  # fmt: skip
+    spec_cid = store.add(spec.to_bytes())
     content = JobContent(spec.digest(), sha256(tolerance_bytes), sha256(base_bytes))
     job_id = ledger.create_job(client, replace(params, kind=JobKind[kind.upper()]), content, spec_cid)
     return PostedJob(job_id, spec_cid, dataset_cid, tolerance_cid, base_cid, check)

@@ -142,6 +142,10 @@ class ChainClient:
             tx["gas"] = gas
         try:
             built = fn.build_transaction(tx)  # estimates gas: most reverts surface here, decoded
+            if gas is None:
+                # The estimate is taken against the latest block; the transaction lands in a later one, where a
+                # warm slot may have gone cold or a zero slot become non-zero. A margin keeps it from running dry.
+                built["gas"] = int(built["gas"] * 1.2) + 20_000
             if self.account is not None and frm.lower() == self.account.address.lower():
                 built["nonce"] = self.w3.eth.get_transaction_count(frm, "pending")
                 signed = self.account.sign_transaction(built)

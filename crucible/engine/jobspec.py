@@ -25,6 +25,8 @@ class JobSpec:
     batch_size: int = 8
     lr: float = 3e-3
     grpo_group: int = 4
+    base_cid: str = ""  # the round-0 weights (their sha256 is the job's initialCheckpointDigest)
+    tolerance_cid: str = ""  # the tolerance profile (its sha256 is the job's toleranceDigest)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

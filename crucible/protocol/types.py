@@ -13,6 +13,12 @@ class JobKind(IntEnum):
     GRPO = 3
 
 
+class JobStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    COMPLETED = 2
+
+
 class SlotStatus(IntEnum):
     OPEN = 0
     CLAIMED = 1

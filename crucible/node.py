@@ -1,0 +1,144 @@
+"""What a miner and a validator share as long-running processes: the poll loop that survives an RPC or a Kubo going
+away, stake on start, reward claims, the cache of loaded jobs, and the log lines that say what happened."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from web3.contract.contract import ContractFunction
+
+from crucible.artifacts.store import ArtifactStore
+from crucible.chain.client import ChainClient
+from crucible.errors import ChainError, CrucibleError, ContractError, ERC20InsufficientBalance, IpfsUnavailable, RpcUnavailable
+from crucible.journal import Journal
+from crucible.protocol.jobs import LoadedJob, load_job
+from crucible.staking import add_stake
+from crucible.units import cru
+
+Transient = (RpcUnavailable, IpfsUnavailable)
+
+
+class Node:
+    """A role's process: `tick()` does one pass over the chain and the journal; `run()` repeats it."""
+
+    role = "node"
+
+    def __init__(
+        self,
+        client: ChainClient,
+        store: ArtifactStore,
+        journal: Journal,
+        *,
+        device: torch.device | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.journal = journal
+        self.device = device or (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+        self.log = logger or logging.getLogger(f"crucible.{self.role}")
+        self._jobs: dict[int, LoadedJob] = {}
+        self.ticks = 0
+
+    @property
+    def address(self) -> str:
+        return self.client.sender
+
+    # ------------------------------------------------------------------ loop
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def safe_tick(self) -> bool:
+        """One pass; an unreachable RPC or Kubo is logged and retried next time (the journal keeps every step)."""
+        try:
+            self.tick()
+            return True
+        except Transient as exc:
+            self.log.warning("%s: %s; will retry", type(exc).__name__, exc)
+            return False
+        except CrucibleError as exc:
+            # Unexpected, but not a reason to stop serving: the journal holds the state, the next pass retries.
+            self.log.error("pass failed: %s: %s", type(exc).__name__, exc)
+            return False
+        finally:
+            self.ticks += 1
+
+    def run(self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None, max_ticks: int | None = None) -> None:
+        stop = stop or threading.Event()
+        self.log.info("%s %s running (device %s, journal %s)", self.role, self.address, self.device, self.journal.path)
+        while not stop.is_set() and (max_ticks is None or self.ticks < max_ticks):
+            self.safe_tick()
+            stop.wait(poll_seconds)
+
+    # ------------------------------------------------------------------ chain helpers
+
+    def send(self, what: str, fn: ContractFunction) -> bool:
+        """Sends `fn`; a revert is logged (with the contract's error) and reported as False, never raised."""
+        try:
+            receipt = self.client.transact(fn)
+        except ContractError as exc:
+            self.log.info("%s refused by the chain: %s", what, exc)
+            return False
+        self.log.debug("%s: gas %s", what, receipt["gasUsed"])
+        return True
+
+    def would_succeed(self, fn: ContractFunction) -> bool:
+        """A dry run of `fn` (eth_call): True when it would not revert now."""
+        try:
+            self.client.call(fn)
+        except ContractError:
+            return False
+        return True
+
+    def block(self) -> int:
+        return self.client.block_number()
+
+    def job(self, job_id: int) -> LoadedJob:
+        if job_id not in self._jobs:
+            self._jobs[job_id] = load_job(self.client, self.store, job_id)
+        return self._jobs[job_id]
+
+    # ------------------------------------------------------------------ money
+
+    def ensure_stake(self, target_wei: int, *, validator: bool = False) -> None:
+        """Tops the stake up to `target_wei` (and joins the validator set) when it is short; a wallet too small to
+        reach the protocol minimum is a clear error, not a half-done stake."""
+        stakes = self.client.stakes.functions
+        staked = int(self.client.call(stakes.stakeOf(self.address))[0])
+        minimum = int(self.client.call(stakes.minValidatorStake() if validator else stakes.minMinerStake()))
+        target = max(target_wei, minimum)
+        if staked < target:
+            try:
+                add_stake(self.client, target - staked, register_validator=validator)
+            except ERC20InsufficientBalance as exc:
+                if staked >= minimum:
+                    self.log.warning("cannot top the stake up to %s (%s); staying at %s", cru(target), exc, cru(staked))
+                else:
+                    raise ChainError(
+                        f"stake {cru(staked)} is below the {self.role} minimum {cru(minimum)} and the wallet cannot "
+                        f"cover it ({exc})"
+                    ) from None
+            else:
+                self.log.info("staked %s (now %s)", cru(target - staked), cru(target))
+        if validator and not self.client.call(stakes.isValidator(self.address)):
+            self.client.transact(stakes.registerValidator())
+            self.log.info("joined the validator set")
+
+    def claim_rewards(self, min_wei: int = 1) -> int:
+        owed = int(self.client.call(self.client.vault.functions.claimableOf(self.address)))
+        if owed >= min_wei and self.send("claim rewards", self.client.vault.functions.claim()):
+            self.log.info("claimed %s of rewards", cru(owed))
+            return owed
+        return 0
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start

@@ -1,0 +1,307 @@
+"""The miner process: finds open slots, trains, pins, submits, answers audits, settles and claims its pay.
+
+Each slot is a journal entry that walks claiming -> claimed -> trained -> submitting -> submitted -> done. Every step
+first reads the chain (the truth) and then acts, and every secret or finished artifact is in the journal before the
+transaction that commits to it: a crash at any point resumes without training twice, submitting twice, or losing a
+reveal. Aggregation is a slot too: once every work slot of a round is settled, a miner claims the aggregation slot,
+averages the accepted results (bit-exactly reproducible) and submits the next round's base.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from eth_utils import keccak
+
+from crucible.engine.aggregate import aggregate, aggregate_digest
+from crucible.engine.bundle import DatasetRef, publish
+from crucible.engine.checkpoint import digest, to_bytes
+from crucible.engine.determinism import configure, fingerprint
+from crucible.engine.segment import HONEST, SegmentRun, SegmentSpec, run_segment
+from crucible.errors import (
+    ContractError,
+    LedgerDeadlinePassed,
+    LedgerMinerStakeTooLow,
+    LedgerRoundNotOpen,
+    LedgerRoundNotReadyForAggregation,
+    LedgerSlotOutOfRange,
+    LedgerSlotTaken,
+    StakeInsufficientFree,
+)
+from crucible.journal import Entry
+from crucible.node import Node
+from crucible.protocol import ledger
+from crucible.protocol.jobs import LoadedJob, accepted_results, job_records, round_base
+from crucible.protocol.types import Boundary, Commitment, JobStatus, SlotStatus
+from crucible.units import cru
+from miner.runs import load_run, save_run
+
+KIND = "slot"
+FINAL = ("done", "lost", "expired")
+
+
+@dataclass
+class MinerConfig:
+    work_dir: Path
+    jobs: frozenset[int] | None = None  # only these jobs (default: every job on the deployment)
+    slots_per_round: int | None = None  # at most this many work slots of one round (default: no limit)
+    aggregate: bool = True  # also claim aggregation slots
+    stake_wei: int = 0  # keep at least this much staked (topped up on start)
+
+
+ProgressFactory = Callable[[str, int], Callable[[], None]]
+
+
+class Miner(Node):
+    role = "miner"
+
+    def __init__(self, *args: Any, config: MinerConfig, progress: ProgressFactory | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.config = config
+        self.progress = progress
+        configure(self.device)
+
+    # ------------------------------------------------------------------ the loop
+
+    def start(self) -> None:
+        self.ensure_stake(self.config.stake_wei)
+
+    def tick(self) -> None:
+        for entry in self.journal.entries(KIND, exclude_states=FINAL):
+            self.advance(entry)
+        if not self.journal.entries(KIND, exclude_states=(*FINAL, "submitted")):
+            self.claim_next()
+        self.claim_rewards()
+
+    def advance(self, entry: Entry) -> None:
+        step = getattr(self, f"_on_{entry.state}")
+        step(entry)
+
+    # ------------------------------------------------------------------ finding work
+
+    def active_jobs(self) -> list[int]:
+        ids = [r.job_id for r in job_records(self.client)]
+        if self.config.jobs is not None:
+            ids = [i for i in ids if i in self.config.jobs]
+        out = []
+        for job_id in ids:
+            _, status, _ = self.client.call(self.client.ledger.functions.jobState(job_id))
+            if status == JobStatus.ACTIVE:
+                out.append(job_id)
+        return out
+
+    def claim_next(self) -> None:
+        for job_id in self.active_jobs():
+            _, _, round_ = self.client.call(self.client.ledger.functions.jobState(job_id))
+            for slot in self._candidate_slots(job_id, round_):
+                if self._claim(job_id, round_, slot):
+                    return
+
+    def _candidate_slots(self, job_id: int, round_: int) -> list[int]:
+        params = self.job(job_id).record.params
+        w = params.slots_per_round
+        r = self.client.call(self.client.ledger.functions.roundOf(job_id, round_))
+        settled, failed_aggregates = int(r[1]), int(r[3])
+        if settled >= w:
+            if not self.config.aggregate:
+                return []
+            slot = w + failed_aggregates
+            return [slot] if ledger.subject_of(self.client, job_id, round_, slot).status is SlotStatus.OPEN else []
+        mine = [e for e in self.journal.entries(KIND) if e.data["job"] == job_id and e.data["round"] == round_
+                and e.data["slot"] < w and e.state != "lost"]  # fmt: skip
+        if self.config.slots_per_round is not None and len(mine) >= self.config.slots_per_round:
+            return []
+        # Start from a slot that depends on the address, so miners spread out instead of racing for slot 0.
+        offset = int(self.address, 16) % w
+        order = [(offset + i) % w for i in range(w)]
+        return [s for s in order if ledger.subject_of(self.client, job_id, round_, s).status is SlotStatus.OPEN]
+
+    def _claim(self, job_id: int, round_: int, slot: int) -> bool:
+        key = f"{job_id}/{round_}/{slot}"
+        if self.journal.get(key) is not None:
+            return False
+        entry = self.journal.put(key, KIND, "claiming", {"job": job_id, "round": round_, "slot": slot})
+        self._on_claiming(entry)
+        return self.journal.get(key).state != "lost"  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------------ the slot's states
+
+    def _view(self, entry: Entry) -> Any:
+        return ledger.subject_of(self.client, entry.data["job"], entry.data["round"], entry.data["slot"])
+
+    def _mine(self, view: Any) -> bool:
+        return str(view.miner).lower() == self.address.lower()
+
+    def _on_claiming(self, entry: Entry) -> None:
+        d = entry.data
+        view = self._view(entry)
+        if view.status is SlotStatus.OPEN:
+            try:
+                self.client.transact(self.client.ledger.functions.claimSlot(d["job"], d["round"], d["slot"]))
+            except (LedgerSlotTaken, LedgerRoundNotOpen, LedgerSlotOutOfRange, LedgerRoundNotReadyForAggregation) as exc:
+                self.journal.put(entry.key, KIND, "lost", {}, note=str(exc))
+                self.log.info("slot %s taken before us (%s)", entry.key, type(exc).__name__)
+                return
+            except LedgerMinerStakeTooLow as exc:
+                self.journal.put(entry.key, KIND, "lost", {}, note=str(exc))
+                self.log.warning("stake below the miner minimum (%s): topping up", exc)
+                self.ensure_stake(self.config.stake_wei)
+                return
+            except StakeInsufficientFree as exc:
+                self.journal.put(entry.key, KIND, "lost", {}, note=str(exc))
+                self.log.warning("cannot lock the collateral for %s: %s", entry.key, exc)
+                return
+            view = self._view(entry)
+        if not self._mine(view):
+            self.journal.put(entry.key, KIND, "lost", {}, note=f"held by {view.miner}")
+            return
+        self.journal.put(entry.key, KIND, "claimed", {"deadline": view.deadline_or_submitted_at})
+        self.log.info("claimed slot %s (submit by block %d)", entry.key, view.deadline_or_submitted_at)
+
+    def _on_claimed(self, entry: Entry) -> None:
+        d = entry.data
+        if self.block() > d["deadline"]:
+            self.journal.put(entry.key, KIND, "expired", {}, note="submit deadline passed before training finished")
+            self.log.warning("slot %s: the submit deadline passed; the collateral will be slashed", entry.key)
+            return
+        job = self.job(d["job"])
+        directory = self.config.work_dir / entry.key.replace("/", "-")
+        if d["slot"] >= job.record.params.slots_per_round:
+            result = self.build_aggregate(job, d["round"])
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "aggregate.safetensors").write_bytes(result)
+            self.journal.put(entry.key, KIND, "trained", {"dir": str(directory), "aggregate": True})
+            self.log.info("slot %s: aggregate built (%d bytes)", entry.key, len(result))
+            return
+        base = round_base(self.client, self.store, job, d["round"])
+        spec = job.spec.segment(d["job"], d["round"], d["slot"], self.address)
+        total = spec.steps_per_interval * spec.intervals
+        progress = self.progress(f"training {entry.key}", total) if self.progress else None
+        run = self.train(spec, base, job, directory / "checkpoints", progress)
+        save_run(run, directory)
+        self.journal.put(entry.key, KIND, "trained", {"dir": str(directory), "aggregate": False,
+                                                      "parent": digest(weights_bytes(base)).hex()})  # fmt: skip
+        self.log.info("slot %s: trained %d steps, result %s", entry.key, total, run.result_digest.hex()[:12])
+
+    def _on_trained(self, entry: Entry) -> None:
+        d = entry.data
+        directory = Path(d["dir"])
+        key = self._subject_key(entry)
+        job = self.job(d["job"])
+        if d["aggregate"]:
+            result = (directory / "aggregate.safetensors").read_bytes()
+            cid, result_digest, root = self.store.add(result), digest(result), bytes(32)
+        else:
+            run = load_run(directory)
+            bundle = publish(self.store, run, DatasetRef(job.spec.dataset_cid, bytes.fromhex(job.spec.dataset_sha256)),
+                             fingerprint(self.device, run.spec.precision), bytes.fromhex(d["parent"]))  # fmt: skip
+            cid, result_digest, root = bundle.cid, run.result_digest, run.merkle_root
+        seal, seal_data = self.make_seal(key)
+        # The seal is a secret the chain cannot give back: it is journaled before the transaction that commits it.
+        entry = self.journal.put(entry.key, KIND, "submitting", {"cid": cid, "result": result_digest.hex(),
+                                 "root": root.hex(), "seal": seal.hex(), **seal_data})  # fmt: skip
+        self._on_submitting(entry)
+
+    def _on_submitting(self, entry: Entry) -> None:
+        d = entry.data
+        view = self._view(entry)
+        if view.status is SlotStatus.CLAIMED and self._mine(view):
+            try:
+                ledger.submit_work(self.client, d["job"], d["round"], d["slot"], bundle_cid=d["cid"],
+                                   result_digest=bytes.fromhex(d["result"]), merkle_root=bytes.fromhex(d["root"]),
+                                   seal=bytes.fromhex(d["seal"]))  # fmt: skip
+            except LedgerDeadlinePassed as exc:
+                self.journal.put(entry.key, KIND, "expired", {}, note=str(exc))
+                self.log.warning("slot %s: submitted too late (%s)", entry.key, exc)
+                return
+            view = self._view(entry)
+        if view.status in (SlotStatus.SUBMITTED, SlotStatus.CHECKPOINTS_REVEALED, SlotStatus.ACCEPTED,
+                           SlotStatus.REJECTED):  # fmt: skip
+            self.journal.put(entry.key, KIND, "submitted", {"submitted_at": view.deadline_or_submitted_at})
+            self.log.info("slot %s: submitted bundle %s", entry.key, d["cid"])
+        elif view.status is SlotStatus.VACATED:
+            self.journal.put(entry.key, KIND, "expired", {}, note="vacated")
+
+    def _on_submitted(self, entry: Entry) -> None:
+        d = entry.data
+        view = self._view(entry)
+        if view.outcome.value:
+            self._finish(entry, view)
+            return
+        job = self.job(d["job"])
+        t = ledger.timeline_of(self.client, d["job"], d["round"], d["slot"])
+        block = self.block()
+        is_work = d["slot"] < job.record.params.slots_per_round
+        if is_work and view.status is SlotStatus.SUBMITTED and t.seed_block < block <= t.reveal_deadline:
+            known, audited = self.client.call(self.client.lens.functions.auditStatus(d["job"], d["round"], d["slot"]))
+            if known and audited:
+                self.answer_audit(entry)
+        self.after_submitted(entry, view, t, block)
+        if block > t.reveal_deadline:
+            fn = self.client.ledger.functions.settleSubmission(d["job"], d["round"], d["slot"])
+            if self.would_succeed(fn) and self.send(f"settle {entry.key}", fn):
+                self._finish(entry, self._view(entry))
+
+    def _finish(self, entry: Entry, view: Any) -> None:
+        logs = self.client.ledger.events.SubmissionSettled().get_logs(
+            from_block=self.client.deployment.deployed_at_block, argument_filters={"subject": view.key})
+        paid = int(logs[-1]["args"]["paid"]) if logs else 0
+        slashed = int(logs[-1]["args"]["slashed"]) if logs else 0
+        self.journal.put(entry.key, KIND, "done", {"outcome": view.outcome.name, "paid": paid, "slashed": slashed})
+        self.log.info("slot %s settled: %s (paid %s, slashed %s)", entry.key, view.outcome.name, cru(paid), cru(slashed))
+
+    def answer_audit(self, entry: Entry) -> None:
+        """Pins both ends of every sampled interval and reveals them with their Merkle proofs."""
+        d = entry.data
+        run = load_run(Path(d["dir"]))
+        intervals = ledger.sampled_intervals(self.client, d["job"], d["round"], d["slot"])
+        indices = [i for start in intervals for i in (start, start + 1)]
+        cids = [self.store.add(run.checkpoint_paths[i].read_bytes()) for i in indices]
+        tree = run.tree()
+        boundaries = [Boundary(i, run.checkpoint_digests[i], run.trace_digests[i], tree.proof(i)) for i in indices]
+        commitment = Commitment(_keccak_text(d["cid"]), bytes.fromhex(d["result"]), bytes.fromhex(d["root"]),
+                                bytes.fromhex(d["seal"]))  # fmt: skip
+        try:
+            ledger.reveal_checkpoints(self.client, d["job"], d["round"], d["slot"], commitment, boundaries, cids)
+        except ContractError as exc:
+            self.log.warning("slot %s: reveal refused: %s", entry.key, exc)
+            return
+        self.log.info("slot %s audited: revealed intervals %s", entry.key, intervals)
+
+    # ------------------------------------------------------------------ what a subclass may change
+
+    def train(self, spec: SegmentSpec, base: dict[str, torch.Tensor], job: LoadedJob, work_dir: Path,
+              progress: Callable[[], None] | None) -> SegmentRun:  # fmt: skip
+        reference = base if job.spec.kind == "dpo" else None
+        return run_segment(spec, base, job.dataset, work_dir, self.device, policy=HONEST, reference=reference,
+                           progress=progress)  # fmt: skip
+
+    def build_aggregate(self, job: LoadedJob, round_: int) -> bytes:
+        base = round_base(self.client, self.store, job, round_)
+        merged = aggregate(base, accepted_results(self.client, self.store, job, round_))
+        self.log.info("aggregate of round %d: %s", round_, aggregate_digest(merged).hex()[:12])
+        return weights_bytes(merged)
+
+    def make_seal(self, subject_key: bytes) -> tuple[bytes, dict[str, Any]]:
+        """Honest work carries random bytes; a sentinel's planted error carries a sealed tag (see the harness)."""
+        return os.urandom(32), {}
+
+    def after_submitted(self, entry: Entry, view: Any, timeline: Any, block: int) -> None:
+        """A hook for the harness's sentinel (unsealing a planted error); the shipped miner does nothing here."""
+
+    def _subject_key(self, entry: Entry) -> bytes:
+        d = entry.data
+        return bytes(self.client.call(self.client.ledger.functions.subjectKey(d["job"], d["round"], d["slot"])))
+
+
+def weights_bytes(weights: dict[str, torch.Tensor]) -> bytes:
+    return to_bytes(weights, metadata={"format": "crucible-weights-v1"})
+
+
+def _keccak_text(text: str) -> bytes:
+    return keccak(text=text)

@@ -1,0 +1,84 @@
+"""The shipped miner and validator daemons run a network on a real anvil and a real Kubo: they find the job, train,
+pin, submit, answer audits, replay, vote, dispute, aggregate and settle on their own. The tests only let blocks pass
+and read the outcome: honest parties are paid exactly, cheaters are slashed, and the books balance to the wei."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crucible.artifacts.store import ArtifactStore
+from crucible.localnet.drive import drive
+from crucible.localnet.network import LocalNetwork
+from crucible.protocol import ledger
+from crucible.protocol.jobs import params_from_abi
+from crucible.protocol.types import JobStatus, Outcome
+from harness.actors import CheatingMiner
+from tests.protocol.roles import earned, make_miner, make_validator, post, stake_of
+
+HONEST_A, HONEST_B, CHEATER = 1, 2, 3
+VALIDATORS = (4, 5, 6)
+
+
+def job_done(network: LocalNetwork, job_id: int) -> bool:
+    return int(network.client.call(network.client.ledger.functions.jobState(job_id))[1]) == JobStatus.COMPLETED
+
+
+def all_settled(network: LocalNetwork, job_id: int, rounds: int, slots: int) -> bool:
+    return all(ledger.subject_of(network.client, job_id, r, s).outcome.value for r in range(rounds) for s in range(slots))
+
+
+@pytest.fixture(scope="module")
+def crew(network: LocalNetwork, store: ArtifactStore, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+    root = tmp_path_factory.mktemp("crew")
+    return {
+        "root": root,
+        "honest_a": make_miner(network, store, HONEST_A, root),
+        "honest_b": make_miner(network, store, HONEST_B, root),
+        "cheater": make_miner(network, store, CHEATER, root, cls=CheatingMiner, cheat="lazy (skipped step)",
+                              aggregates=False),
+        "validators": [make_validator(network, store, i, root) for i in VALIDATORS],
+    }
+
+
+def test_two_rounds_of_pretraining_pay_the_honest_and_slash_the_cheater(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
+    posted = post(network, store, rounds=2, slots=3)
+    before = {i: stake_of(network, i) for i in (HONEST_A, HONEST_B, CHEATER)}
+    validator_stakes = {i: stake_of(network, i) for i in VALIDATORS}
+    earned_before = {i: earned(network, i) for i in (HONEST_A, HONEST_B, CHEATER)}
+    nodes = [("honest_a", crew["honest_a"]), ("honest_b", crew["honest_b"]), ("cheater", crew["cheater"])]
+    nodes += [(f"validator{i}", v) for i, v in enumerate(crew["validators"])]
+    drive(network, nodes, until=lambda: job_done(network, posted.job_id) and all(
+        not n.journal.entries("subject", exclude_states=("done",)) for _, n in nodes[3:]), max_passes=600)  # fmt: skip
+
+    params = params_from_abi(network.client.call(network.client.ledger.functions.jobParams(posted.job_id)))
+    cheater = network.accounts[CHEATER].address
+    work = {(r, s): ledger.subject_of(network.client, posted.job_id, r, s) for r in range(2) for s in range(3)}
+    assert {v.outcome for v in work.values() if v.miner == cheater} == {Outcome.REJECTED_CHEAT}
+    assert {v.outcome for v in work.values() if v.miner != cheater} == {Outcome.ACCEPTED}
+    assert stake_of(network, CHEATER) < before[CHEATER] - 2 * params.miner_collateral  # collateral twice, and more
+    aggregates = accepted_aggregates(network, posted.job_id, rounds=2, slots=3)
+    assert len(aggregates) == 2
+    # Each honest miner earned exactly its accepted slots' rewards plus the aggregation rewards it won.
+    for i in (HONEST_A, HONEST_B):
+        address = network.accounts[i].address
+        slots = sum(1 for v in work.values() if v.miner == address)
+        won = sum(1 for a in aggregates if a == address)
+        assert earned(network, i) - earned_before[i] == slots * params.miner_reward + won * params.aggregator_reward
+        assert stake_of(network, i) == before[i]
+    assert earned(network, CHEATER) == earned_before[CHEATER]
+    for i in VALIDATORS:  # honest validators are never slashed
+        assert stake_of(network, i) == validator_stakes[i]
+    assert ledger.books_balance(network.client)
+
+
+def accepted_aggregates(network: LocalNetwork, job_id: int, *, rounds: int, slots: int) -> list[str]:
+    """The miner of each round's accepted aggregate (earlier, rejected aggregates took slots W, W+1, ...)."""
+    out = []
+    for r in range(rounds):
+        failed = int(network.client.call(network.client.ledger.functions.roundOf(job_id, r))[3])
+        view = ledger.subject_of(network.client, job_id, r, slots + failed)
+        assert view.outcome is Outcome.ACCEPTED
+        out.append(view.miner)
+    return out
