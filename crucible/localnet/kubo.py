@@ -52,14 +52,21 @@ class KuboNode:
         return f"http://127.0.0.1:{self.api_port}"
 
     @classmethod
-    def start(cls, repo: Path | None = None, *, offline: bool = True, log_path: Path | None = None) -> KuboNode:
+    def start(
+        cls,
+        repo: Path | None = None,
+        *,
+        offline: bool = True,
+        log_path: Path | None = None,
+        ports: tuple[int, int] | None = None,
+    ) -> KuboNode:
         binary = kubo_binary()
         if not binary.exists():
             raise ConfigError(f"Kubo not found at {binary}: run scripts/setup.sh (it builds Kubo {KUBO_VERSION})")
         owns = repo is None
         repo = repo or Path(tempfile.mkdtemp(prefix="crucible-kubo-"))
         env = _private_env(repo)
-        api_port, gateway_port = free_port(), free_port()
+        api_port, gateway_port = ports or (free_port(), free_port())
         if not (repo / "config").exists():
             _run(binary, env, "init", "--profile", "test", "--empty-repo")
         # The test profile already binds 127.0.0.1 and empties the bootstrap list; we make every "never reach out"
@@ -94,10 +101,12 @@ class KuboNode:
                 self.process.kill()
                 self.process.wait()
 
-    def restart(self) -> KuboNode:
-        """Starts a new daemon on the same repository (new ports)."""
+    def restart(self, *, same_ports: bool = False) -> KuboNode:
+        """Starts a new daemon on the same repository (on new ports, or the same ones: clients keep working)."""
         self.stop()
-        return KuboNode.start(self.repo)
+        node = KuboNode.start(self.repo, ports=(self.api_port, self.gateway_port) if same_ports else None)
+        node.owns_repo, self.owns_repo = self.owns_repo, False
+        return node
 
     def close(self) -> None:
         if self._closed:

@@ -11,6 +11,7 @@ import torch
 from crucible.artifacts.store import ArtifactStore
 from crucible.journal import Journal
 from crucible.localnet.network import LocalNetwork
+from crucible.protocol import ledger
 from crucible.protocol.types import JobKind, JobParams, Windows
 from crucible.sponsor import PostedJob, post_job
 from miner.daemon import Miner, MinerConfig
@@ -62,3 +63,26 @@ def earned(network: LocalNetwork, index: int) -> int:
     claimed = sum(int(log["args"]["amount"]) for log in client.vault.events.RewardClaimed().get_logs(
         from_block=0, argument_filters={"account": address}))  # fmt: skip
     return claimed + int(client.call(client.vault.functions.claimableOf(address)))
+
+
+def use_validators(network: LocalNetwork, active: list[int]) -> None:
+    """Makes exactly `active` (account indices, already staked) the validator set: how the tests decide who can be
+    drawn, since seats are drawn from the set as it is at commit time."""
+    for index, account in enumerate(network.accounts):
+        client = network.client_for(account)
+        is_validator = client.call(client.stakes.functions.isValidator(account.address))
+        if index in active and not is_validator:
+            client.transact(client.stakes.functions.registerValidator())
+        elif index not in active and is_validator:
+            client.transact(client.stakes.functions.deregisterValidator())
+
+
+def settled_with_seats(network: LocalNetwork, job_id: int, round_: int, slot: int) -> bool:
+    """The submission is settled and every seat that committed on it is settled too."""
+    client = network.client
+    view = ledger.subject_of(client, job_id, round_, slot)
+    if not view.outcome.value:
+        return False
+    logs = client.ledger.events.VerdictCommitted().get_logs(from_block=0, argument_filters={"subject": view.key})
+    return all(int(client.call(client.ledger.functions.seatOf(view.key, log["args"]["panel"], log["args"]["seat"]))[1]) & 8
+               for log in logs)  # fmt: skip

@@ -14,8 +14,16 @@ from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
 from crucible.protocol.jobs import params_from_abi
 from crucible.protocol.types import JobStatus, Outcome
-from harness.actors import CheatingMiner
-from tests.protocol.roles import earned, make_miner, make_validator, post, stake_of
+from harness.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
+from tests.protocol.roles import (
+    earned,
+    make_miner,
+    make_validator,
+    post,
+    settled_with_seats,
+    stake_of,
+    use_validators,
+)
 
 HONEST_A, HONEST_B, CHEATER = 1, 2, 3
 VALIDATORS = (4, 5, 6)
@@ -82,3 +90,46 @@ def accepted_aggregates(network: LocalNetwork, job_id: int, *, rounds: int, slot
         assert view.outcome is Outcome.ACCEPTED
         out.append(view.miner)
     return out
+
+
+LAZY, ACCUSER, SENTINEL = 7, 8, 9
+
+
+def test_a_lazy_validator_is_slashed_through_a_planted_forced_error(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
+    lazy = make_validator(network, store, LAZY, crew["root"], cls=LazyValidator)
+    sentinel = make_miner(network, store, SENTINEL, crew["root"], cls=Sentinel)
+    use_validators(network, [LAZY])  # only the lazy validator can be drawn on the planted submission
+    posted = post(network, store, slots=1, seed=7)
+    lazy_stake, sentinel_stake = stake_of(network, LAZY), stake_of(network, SENTINEL)
+    drive(network, [("sentinel", sentinel), ("lazy", lazy)],
+          until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+
+    view = ledger.subject_of(network.client, posted.job_id, 0, 0)
+    assert view.planted and view.outcome is Outcome.REJECTED_PLANTED
+    params = params_from_abi(network.client.call(network.client.ledger.functions.jobParams(posted.job_id)))
+    assert stake_of(network, LAZY) == lazy_stake - params.seats_per_audit * params.validator_slash
+    assert stake_of(network, SENTINEL) == sentinel_stake  # the sponsor's sentinel is not slashed
+    assert ledger.books_balance(network.client)
+
+
+def test_a_false_accuser_is_slashed_when_the_committee_replays_honest_work(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
+    accuser = make_validator(network, store, ACCUSER, crew["root"], cls=FalseAccuser)
+    honest = crew["honest_a"]
+    use_validators(network, [ACCUSER])  # the accuser holds every audit seat...
+    posted = post(network, store, slots=1, seed=11)
+    honest.config.jobs = frozenset({posted.job_id})  # (the earlier job's aggregation is not this story)
+    accuser_stake, miner_stake, earned_before = stake_of(network, ACCUSER), stake_of(network, HONEST_A), earned(network, HONEST_A)
+    drive(network, [("honest", honest), ("accuser", accuser)],
+          until=lambda: ledger.subject_of(network.client, posted.job_id, 0, 0).audit_fail > 0, max_passes=200)  # fmt: skip
+    use_validators(network, list(VALIDATORS))  # ...and honest validators sit on the dispute committee
+    nodes = [("honest", honest), ("accuser", accuser)] + [(f"v{i}", v) for i, v in enumerate(crew["validators"])]
+    drive(network, nodes, until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)
+
+    view = ledger.subject_of(network.client, posted.job_id, 0, 0)
+    params = params_from_abi(network.client.call(network.client.ledger.functions.jobParams(posted.job_id)))
+    assert view.outcome is Outcome.ACCEPTED and view.audit_fail == params.seats_per_audit
+    assert view.committee_pass == params.committee_size and view.committee_fail == 0
+    assert stake_of(network, ACCUSER) == accuser_stake - params.seats_per_audit * params.validator_slash
+    assert stake_of(network, HONEST_A) == miner_stake
+    assert earned(network, HONEST_A) - earned_before == params.miner_reward
+    assert ledger.books_balance(network.client)
