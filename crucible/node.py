@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import requests
 import torch
 from web3.contract.contract import ContractFunction
 
@@ -61,6 +62,9 @@ class Node:
             return True
         except Transient as exc:
             self.log.warning("%s: %s; will retry", type(exc).__name__, exc)
+            return False
+        except (requests.ConnectionError, requests.Timeout) as exc:  # a raw web3 read (logs, block number)
+            self.log.warning("RpcUnavailable: lost the RPC at %s (%s); will retry", self.client.rpc_url, type(exc).__name__)
             return False
         except CrucibleError as exc:
             # Unexpected, but not a reason to stop serving: the journal holds the state, the next pass retries.

@@ -1,0 +1,164 @@
+"""Faults in the middle of a round: a miner killed between its submit transaction and its journal write, a validator
+killed between its commit and its reveal, Kubo stopped while validators need it, the RPC cut under a miner. Each time
+the process (or a new one on the same journal) picks up where the chain and the journal say it was: nothing is lost,
+nothing is sent twice, the logs say what happened, and the round completes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from crucible.artifacts.store import ArtifactStore
+from crucible.chain.client import ChainClient
+from crucible.journal import Journal
+from crucible.localnet.drive import drive
+from crucible.localnet.kubo import KuboNode
+from crucible.localnet.network import LocalNetwork
+from crucible.protocol import ledger
+from crucible.protocol.types import Outcome
+from miner import daemon as miner_daemon
+from miner.daemon import Miner, MinerConfig
+from tests.protocol.proxy import Relay
+from tests.protocol.roles import CPU, make_miner, make_validator, post, settled_with_seats, use_validators
+from validator import daemon as validator_daemon
+from validator.daemon import Validator, ValidatorConfig
+
+
+class Crash(BaseException):
+    """Stands in for SIGKILL: unwinds the process's stack without any handler running."""
+
+
+def crash_after(module: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next call of `module.ledger.<name>` goes through on-chain, then the process "dies" before journaling it."""
+    real = getattr(ledger, name)
+
+    def once(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(module.ledger, name, real)
+        real(*args, **kwargs)
+        raise Crash(name)
+
+    monkeypatch.setattr(module.ledger, name, once)
+
+
+def submissions_by(network: LocalNetwork, job_id: int, miner: str) -> int:
+    logs = network.client.ledger.events.WorkSubmitted().get_logs(from_block=0, argument_filters={"jobId": job_id})
+    return sum(1 for log in logs if log["args"]["miner"] == miner)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("faults")
+
+
+def test_a_miner_killed_after_submitting_resumes_without_training_or_submitting_again(
+    network: LocalNetwork, store: ArtifactStore, root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    validator = make_validator(network, store, 4, root)
+    miner = make_miner(network, store, 1, root, aggregates=False)
+    posted = post(network, store, slots=1, seed=21)
+    crash_after(miner_daemon, "submit_work", monkeypatch)
+    with pytest.raises(Crash):
+        drive(network, [("miner", miner)], until=lambda: False, max_passes=20)
+    key = f"{posted.job_id}/0/0"
+    assert miner.journal.get(key).state == "submitting"  # the submit landed; the journal never heard of it
+
+    reborn = Miner(network.client_for(network.accounts[1]), store, Journal(miner.journal.path), device=CPU,
+                   config=MinerConfig(work_dir=miner.config.work_dir, aggregate=False))  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        drive(network, [("miner", reborn), ("validator", validator)],
+              until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+    history = reborn.journal.history(key)
+    assert history.count("trained") == 1 and history.count("submitting") == 1  # trained once, committed once
+    assert submissions_by(network, posted.job_id, network.accounts[1].address) == 1
+    assert ledger.subject_of(network.client, posted.job_id, 0, 0).outcome is Outcome.ACCEPTED
+    assert any(f"slot {key}: submitted bundle" in r.getMessage() for r in caplog.records)
+
+
+def test_a_validator_killed_between_commit_and_reveal_still_reveals_once(
+    network: LocalNetwork, store: ArtifactStore, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validator = make_validator(network, store, 5, root)
+    use_validators(network, [5])  # it holds every seat
+    miner = make_miner(network, store, 2, root, aggregates=False)
+    posted = post(network, store, slots=1, seed=22)
+    miner.config.jobs = frozenset({posted.job_id})
+    crash_after(validator_daemon, "commit_verdict", monkeypatch)
+    with pytest.raises(Crash):
+        drive(network, [("miner", miner), ("validator", validator)], until=lambda: False, max_passes=60)
+    reborn = Validator(network.client_for(network.accounts[5]), store, Journal(validator.journal.path), device=CPU,
+                       config=ValidatorConfig())  # fmt: skip
+    stake = ledger_stake(network, 5)
+    drive(network, [("miner", miner), ("validator", reborn)],
+          until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+    view = ledger.subject_of(network.client, posted.job_id, 0, 0)
+    commits = network.client.ledger.events.VerdictCommitted().get_logs(from_block=0, argument_filters={"subject": view.key})
+    reveals = network.client.ledger.events.VerdictRevealed().get_logs(from_block=0, argument_filters={"subject": view.key})
+    assert len(commits) == len(reveals) == 2  # both seats, each committed once and revealed
+    assert view.outcome is Outcome.ACCEPTED and view.audit_pass == 2
+    assert ledger_stake(network, 5) == stake  # a revealed, correct verdict is never slashed
+    use_validators(network, [4, 5])
+
+
+def test_kubo_stopped_mid_round_delays_the_audit_but_the_round_completes(
+    network: LocalNetwork, kubo: KuboNode, store: ArtifactStore, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    validator = make_validator(network, store, 6, root)
+    use_validators(network, [6])
+    miner = make_miner(network, store, 3, root, aggregates=False)
+    posted = post(network, store, slots=1, seed=23)
+    miner.config.jobs = frozenset({posted.job_id})
+    # Run until the miner has revealed its sampled checkpoints, then take IPFS away from everybody.
+    drive(network, [("miner", miner)], until=lambda: ledger.subject_of(network.client, posted.job_id, 0, 0).status.value >= 3,
+          max_passes=60)  # fmt: skip
+    kubo.stop()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            assert not validator.safe_tick()
+            network.mine(1)
+    assert any("IpfsUnavailable" in r.getMessage() for r in caplog.records)
+    key = ledger.subject_of(network.client, posted.job_id, 0, 0).key
+    commits = network.client.ledger.events.VerdictCommitted().get_logs(from_block=0, argument_filters={"subject": key})
+    assert commits == []  # no verdict was made up while IPFS was away
+    restarted = kubo.restart(same_ports=True)  # same API address: the roles' clients just work again
+    kubo.process, kubo.owns_repo = restarted.process, restarted.owns_repo  # the fixture stops it at the end
+    drive(network, [("miner", miner), ("validator", validator)],
+          until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+    assert ledger.subject_of(network.client, posted.job_id, 0, 0).outcome is Outcome.ACCEPTED
+
+
+def test_the_rpc_going_away_is_logged_and_survived(
+    network: LocalNetwork, store: ArtifactStore, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    relay = Relay(int(network.rpc_url.rsplit(":", 1)[1])).start()
+    account = network.accounts[3]
+    client = ChainClient(w3=Web3(Web3.HTTPProvider(relay.url, request_kwargs={"timeout": 3})),
+                         deployment=network.client.deployment, account=account, compiled=network.client.compiled)  # fmt: skip
+    miner = Miner(client, store, Journal(root / "relay-miner.sqlite"), device=CPU,
+                  config=MinerConfig(work_dir=root / "relay-miner", aggregate=False))  # fmt: skip
+    validator = make_validator(network, store, 6, root / "v")
+    posted = post(network, store, slots=1, seed=24)
+    miner.config.jobs = frozenset({posted.job_id})
+    drive(network, [("miner", miner)], until=lambda: miner.journal.entries("slot") != [], max_passes=10)
+    relay.cut()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            assert not miner.safe_tick()
+            network.mine(1)
+    assert any("RpcUnavailable" in r.getMessage() for r in caplog.records)
+    relay.start()
+    try:
+        drive(network, [("miner", miner), ("validator", validator)],
+              until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+    finally:
+        relay.cut()
+    assert ledger.subject_of(network.client, posted.job_id, 0, 0).outcome is Outcome.ACCEPTED
+    assert submissions_by(network, posted.job_id, account.address) == 1
+
+
+def ledger_stake(network: LocalNetwork, index: int) -> int:
+    client = network.client
+    return int(client.call(client.stakes.functions.stakeOf(network.accounts[index].address))[0])
