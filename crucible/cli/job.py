@@ -8,7 +8,9 @@ from rich.table import Table
 from crucible.cli.context import Settings
 from crucible.cli.output import console, cru, emit, parse_amount
 from crucible.protocol import ledger
-from crucible.protocol.types import JobParams, SlotStatus, Windows
+from crucible.cli.status import print_rows
+from crucible.protocol.jobs import job_records
+from crucible.protocol.types import JobKind, JobParams, JobStatus, SlotStatus, Windows
 
 
 @click.group()
@@ -73,3 +75,34 @@ def status(settings: Settings, job_id: int) -> None:
     for row in rows:
         table.add_row(*(str(row[c]) for c in ("slot", "status", "miner", "outcome")))
     console.print(table)
+
+
+@job.command("list")
+@click.pass_obj
+def list_jobs(settings: Settings) -> None:
+    """Every job on this deployment, with its kind, status and round."""
+    client = settings.client(signer=False)
+    rows = []
+    for record in job_records(client):
+        _, state, current = client.call(client.ledger.functions.jobState(record.job_id))
+        rows.append({"job": record.job_id, "kind": JobKind(record.params.kind).name.lower(),
+                     "status": JobStatus(state).name, "round": f"{current + 1}/{record.params.num_rounds}",
+                     "slots": record.params.slots_per_round, "sponsor": record.sponsor, "spec": record.spec_cid})  # fmt: skip
+    if settings.as_json:
+        emit({"jobs": rows}, as_json=True)
+    else:
+        print_rows("jobs", rows)
+
+
+@job.command()
+@click.argument("job_id", type=int)
+@click.argument("round_", metavar="ROUND", type=int)
+@click.argument("slot", type=int)
+@click.pass_obj
+def settle(settings: Settings, job_id: int, round_: int, slot: int) -> None:
+    """Settle an expired submission (anyone may): pays or slashes its miner. Says from which block if too early."""
+    client = settings.client(signer=True)
+    ledger.settle_submission(client, job_id, round_, slot)
+    view = ledger.subject_of(client, job_id, round_, slot)
+    emit({"job": job_id, "round": round_, "slot": slot, "outcome": view.outcome.name}, as_json=settings.as_json,
+         title="settled")  # fmt: skip

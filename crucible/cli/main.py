@@ -12,7 +12,9 @@ from crucible.cli.keys import keys
 from crucible.cli.network import deploy, network
 from crucible.cli.output import abort
 from crucible.cli.context import Settings
+from crucible.cli.roles import miner, validator
 from crucible.cli.stake import stake
+from crucible.cli.status import status, verify
 from crucible.cli.token import claim, faucet
 from crucible.errors import CrucibleError
 
@@ -50,6 +52,10 @@ cli.add_command(faucet)
 cli.add_command(claim)
 cli.add_command(engine)
 cli.add_command(job)
+cli.add_command(miner)
+cli.add_command(validator)
+cli.add_command(status)
+cli.add_command(verify)
 
 
 @cli.command()
@@ -62,6 +68,10 @@ def demo(run_dir: Path | None) -> None:
     summary = run_demo(run_dir or default_run_dir(), console)
     if not summary.get("books_balance"):
         abort("the books do not balance: see summary.json")
+    if summary["cheating_submissions_rejected"] != summary["cheating_submissions"]:
+        abort("a cheating submission was accepted: see summary.json")
+    if summary["honest_submissions_rejected"]:
+        abort("an honest submission was rejected: see summary.json")
 
 
 def main() -> None:

@@ -1,0 +1,24 @@
+"""Held-out loss of a set of weights: how the demo and the benchmark show that the network's model improves."""
+
+from __future__ import annotations
+
+import torch
+
+from crucible.engine.data import make_dataset
+from crucible.engine.model import GPT, GPTConfig
+from crucible.engine.tasks import pretrain_loss, sft_loss
+
+HELD_OUT_SEED = 424_242  # never a job seed of the demo: these examples are not trained on
+
+
+def eval_loss(kind: str, cfg: GPTConfig, weights: dict[str, torch.Tensor], examples: int = 128) -> float:
+    """Mean loss on held-out examples of the job's kind (pretrain: next-token; sft: response tokens)."""
+    loss_fn = {"pretrain": pretrain_loss, "sft": sft_loss}.get(kind)
+    if loss_fn is None:
+        raise ValueError(f"no held-out loss for job kind {kind!r}")
+    model = GPT(cfg)
+    model.load_state_dict({k.removeprefix("model."): v.to(torch.float32) for k, v in weights.items()})
+    model.eval()
+    batch = make_dataset(kind, examples, cfg.block_size, seed=HELD_OUT_SEED)
+    with torch.no_grad():
+        return float(loss_fn(model, batch))
