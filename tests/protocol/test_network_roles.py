@@ -4,11 +4,14 @@ and read the outcome: honest parties are paid exactly, cheaters are slashed, and
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from crucible.artifacts.store import ArtifactStore
+from crucible.cli.main import cli
 from crucible.localnet.drive import drive
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
@@ -52,6 +55,7 @@ def crew(network: LocalNetwork, store: ArtifactStore, tmp_path_factory: pytest.T
 
 def test_two_rounds_of_pretraining_pay_the_honest_and_slash_the_cheater(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
     posted = post(network, store, rounds=2, slots=3)
+    crew["jobs"] = {"story": posted.job_id}
     before = {i: stake_of(network, i) for i in (HONEST_A, HONEST_B, CHEATER)}
     validator_stakes = {i: stake_of(network, i) for i in VALIDATORS}
     earned_before = {i: earned(network, i) for i in (HONEST_A, HONEST_B, CHEATER)}
@@ -117,6 +121,7 @@ def test_a_false_accuser_is_slashed_when_the_committee_replays_honest_work(netwo
     honest = crew["honest_a"]
     use_validators(network, [ACCUSER])  # the accuser holds every audit seat...
     posted = post(network, store, slots=1, seed=11)
+    crew["jobs"]["accused"] = posted.job_id
     honest.config.jobs = frozenset({posted.job_id})  # (the earlier job's aggregation is not this story)
     accuser_stake, miner_stake, earned_before = stake_of(network, ACCUSER), stake_of(network, HONEST_A), earned(network, HONEST_A)
     drive(network, [("honest", honest), ("accuser", accuser)],
@@ -133,3 +138,28 @@ def test_a_false_accuser_is_slashed_when_the_committee_replays_honest_work(netwo
     assert stake_of(network, HONEST_A) == miner_stake
     assert earned(network, HONEST_A) - earned_before == params.miner_reward
     assert ledger.books_balance(network.client)
+
+
+def test_anyone_can_read_the_record_and_check_past_verdicts_from_public_data(network: LocalNetwork, kubo, crew) -> None:  # type: ignore[no-untyped-def]
+    env = {"CRUCIBLE_RPC_URL": network.rpc_url, "CRUCIBLE_DEPLOYMENT": str(network.deployment_file),
+           "CRUCIBLE_IPFS_API": kubo.api_multiaddr}  # fmt: skip
+    runner = CliRunner()
+    story = crew["jobs"]["story"]
+    slashed = json.loads(runner.invoke(cli, ["--json", "status", "slashes", "--job", str(story)], env=env).stdout)
+    cheater = network.accounts[CHEATER].address
+    assert {row["account"] for row in slashed["slashes"]} == {cheater}
+    assert all(row["why"] == "REJECTED_CHEAT" for row in slashed["slashes"])
+    for table in ("stakes", "submissions", "verdicts", "rewards"):
+        shown = runner.invoke(cli, ["status", table], env=env)
+        assert shown.exit_code == 0 and table in shown.output
+
+    # The cheater's slot: the panel's Fail holds up under an independent replay.
+    cheat_slot = next(s for s in range(3) if ledger.subject_of(network.client, story, 0, s).miner == cheater)
+    held = runner.invoke(cli, ["--json", "verify", str(story), "0", str(cheat_slot), "--seat", "0"], env=env)
+    assert held.exit_code == 0, held.output
+    check = json.loads(held.stdout.splitlines()[0])
+    assert check["on_chain"] == "FAIL" and check["replayed"] == "FAIL" and check["evidence_ok"]
+    # The false accuser's Fail on honest work does not.
+    accused = crew["jobs"]["accused"]
+    refuted = runner.invoke(cli, ["--json", "verify", str(accused), "0", "0", "--seat", "1"], env=env)
+    assert refuted.exit_code == 1 and "does not hold up" in refuted.output
