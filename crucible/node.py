@@ -45,6 +45,7 @@ class Node:
         self.log = logger or logging.getLogger(f"crucible.{self.role}")
         self._jobs: dict[int, LoadedJob] = {}
         self.ticks = 0
+        self.compute_seconds = 0.0  # time in training (miners) or replaying (validators): the benchmark reads it
 
     @property
     def address(self) -> str:

@@ -10,6 +10,7 @@ averages the accepted results (bit-exactly reproducible) and submits the next ro
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,7 +183,9 @@ class Miner(Node):
         spec = job.spec.segment(d["job"], d["round"], d["slot"], self.address)
         total = spec.steps_per_interval * spec.intervals
         progress = self.progress(f"training {entry.key}", total) if self.progress else None
+        started = time.perf_counter()
         run = self.train(spec, base, job, directory / "checkpoints", progress)
+        self.compute_seconds += time.perf_counter() - started
         save_run(run, directory)
         self.journal.put(entry.key, KIND, "trained", {"dir": str(directory), "aggregate": False,
                                                       "parent": digest(weights_bytes(base)).hex()})  # fmt: skip

@@ -10,11 +10,12 @@ restart re-reads the chain from where it stopped and misses nothing.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from crucible.artifacts.store import sha256
-from crucible.errors import ContractError
+from crucible.errors import TransactionReverted
 from crucible.journal import Entry
 from crucible.node import Node
 from crucible.protocol import ledger
@@ -48,11 +49,16 @@ class Validator(Node):
 
     def tick(self) -> None:
         self.follow()
+        subjects = self.journal.entries(SUBJECT, exclude_states=("done",))
         block = self.block()
-        for entry in self.journal.entries(SUBJECT, exclude_states=("done",)):
-            self.advance_subject(entry, block)
+        for entry in subjects:
+            self.draw_seats(entry, block)
+        # Votes first: their windows are short; settling (anyone's job, any time later) can wait for them.
         for entry in self.journal.entries(SEAT, exclude_states=("revealed", "missed", "lost", "skipped")):
             getattr(self, f"_seat_{entry.state}")(entry)
+        block = self.block()
+        for entry in subjects:
+            self.keep(entry, block)
         self.claim_rewards()
 
     # ------------------------------------------------------------------ following the chain
@@ -75,7 +81,24 @@ class Validator(Node):
 
     # ------------------------------------------------------------------ subjects
 
-    def advance_subject(self, entry: Entry, block: int) -> None:
+    def draw_seats(self, entry: Entry, block: int) -> None:
+        """Journals every seat of the subject's open panels that the chain's randomness gives this validator."""
+        d = entry.data
+        job_id, round_, slot = d["job"], d["round"], d["slot"]
+        view = ledger.subject_of(self.client, job_id, round_, slot)
+        if view.status not in (SlotStatus.SUBMITTED, SlotStatus.CHECKPOINTS_REVEALED):
+            return
+        t = ledger.timeline_of(self.client, job_id, round_, slot)
+        params = self.job(job_id).record.params
+        if t.seed_block < block <= t.commit_end:
+            known, audited = self.client.call(self.client.lens.functions.auditStatus(job_id, round_, slot))
+            if known and audited:
+                self._take_seats(entry, Panel.AUDIT, params.seats_per_audit)
+        if view.audit_fail and not view.planted and t.dispute_seed_block < block <= t.dispute_commit_end:
+            self._take_seats(entry, Panel.COMMITTEE, params.committee_size)
+
+    def keep(self, entry: Entry, block: int) -> None:
+        """The keeper's part (anyone's): vacate abandoned claims, settle expired submissions and their seats."""
         d = entry.data
         job_id, round_, slot = d["job"], d["round"], d["slot"]
         view = ledger.subject_of(self.client, job_id, round_, slot)
@@ -91,12 +114,6 @@ class Validator(Node):
                 self.journal.put(entry.key, SUBJECT, "done", {"outcome": view.outcome.name})
             return
         t = ledger.timeline_of(self.client, job_id, round_, slot)
-        if t.seed_block < block <= t.commit_end:
-            known, audited = self.client.call(self.client.lens.functions.auditStatus(job_id, round_, slot))
-            if known and audited:
-                self._take_seats(entry, Panel.AUDIT, self.job(job_id).record.params.seats_per_audit)
-        if view.audit_fail and not view.planted and t.dispute_seed_block < block <= t.dispute_commit_end:
-            self._take_seats(entry, Panel.COMMITTEE, self.job(job_id).record.params.committee_size)
         if self.config.settle and block > t.reveal_deadline:
             self._keeper(f"settle {entry.key}", self.client.ledger.functions.settleSubmission(job_id, round_, slot))
 
@@ -166,7 +183,9 @@ class Validator(Node):
             if block > t.reveal_deadline:
                 self.journal.put(entry.key, SEAT, "skipped", {}, note="the miner withheld its checkpoints")
             return  # waiting for the miner to reveal its sampled checkpoints
+        started = time.perf_counter()
         report = self.judge(d, is_aggregate)
+        self.compute_seconds += time.perf_counter() - started
         evidence = report.evidence()
         evidence_cid = self.store.add(evidence)
         salt = os.urandom(32)
@@ -193,7 +212,7 @@ class Validator(Node):
                                                 self.address)  # fmt: skip
         try:
             ledger.commit_verdict(self.client, d["job"], d["round"], d["slot"], Panel(d["panel"]), d["seat"], commit_hash)
-        except ContractError as exc:
+        except TransactionReverted as exc:  # a decoded contract error, or a revert only the mined block saw
             _, commit_end, _ = self._window(d)
             if self.block() > commit_end:
                 self.journal.put(entry.key, SEAT, "missed", {}, note=str(exc))
