@@ -50,10 +50,13 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="crucible-bench-network-"))
     slots = args.miners + args.cheaters
-    windows = Windows(submit_window=60, seed_delay=2, checkpoint_reveal_window=12, commit_window=12,
-                      reveal_window=12, unseal_window=4, round_claim_window=400)  # fmt: skip
+    # One process runs every role and anvil mines a block per transaction, so a pass of N + M roles can move the
+    # chain by several blocks: windows grow with the cast (a real chain packs many transactions into one block).
+    w = 4 * (slots + args.validators)
+    windows = Windows(submit_window=3 * w, seed_delay=2, checkpoint_reveal_window=w, commit_window=w,
+                      reveal_window=w, unseal_window=4, round_claim_window=10 * w)  # fmt: skip
     with start_local_network(deployments_dir=work, with_ipfs=True, accounts=slots + args.validators + 2,
-                             params=ProtocolParams(unbonding_period_blocks=1_000)) as net:  # fmt: skip
+                             params=ProtocolParams(unbonding_period_blocks=20 * w + 100)) as net:  # fmt: skip
         assert net.kubo is not None
         store = ArtifactStore(net.kubo.api_multiaddr, timeout=30)
         cheats = [CHEATS[i % len(CHEATS)] for i in range(args.cheaters)]
