@@ -26,11 +26,11 @@ from crucible.artifacts.store import ArtifactStore  # noqa: E402
 from crucible.chain.client import ChainClient  # noqa: E402
 from crucible.chain.deployment import ProtocolParams  # noqa: E402
 from crucible.engine.evaluate import eval_loss  # noqa: E402
-from crucible.localnet.drive import drive  # noqa: E402
+from crucible.localnet.drive import drive, job_settled  # noqa: E402
 from crucible.localnet.network import LocalNetwork, start_local_network  # noqa: E402
 from crucible.protocol import ledger  # noqa: E402
 from crucible.protocol.jobs import accepted_aggregate_cid, fetch_weights, load_job, round_base  # noqa: E402
-from crucible.protocol.types import JobKind, JobParams, JobStatus, Outcome, Windows  # noqa: E402
+from crucible.protocol.types import JobKind, JobParams, Outcome, Windows  # noqa: E402
 from crucible.reports import rewards, slashes, submissions  # noqa: E402
 from crucible.sponsor import post_job  # noqa: E402
 from crucible.units import cru  # noqa: E402
@@ -39,13 +39,6 @@ from harness.cast import Role, build_cast  # noqa: E402
 CHEATS = ["lazy (skipped step)", "data substitution"]
 WINDOWS = Windows(submit_window=40, seed_delay=2, checkpoint_reveal_window=8, commit_window=8, reveal_window=8,
                   unseal_window=4, round_claim_window=200)  # fmt: skip
-
-
-def job_finished(client: ChainClient, roles: list[Role], job_id: int) -> bool:
-    """Completed, and every validator has nothing left to settle."""
-    done = int(client.call(client.ledger.functions.jobState(job_id))[1]) == JobStatus.COMPLETED
-    return done and all(not r.node.journal.entries("subject", exclude_states=("done",))
-                        for r in roles if r.kind == "validator")  # fmt: skip
 
 
 def run_job(net: LocalNetwork, store: ArtifactStore, roles: list[Role], console: Console, *, kind: str, rounds: int,
@@ -59,6 +52,7 @@ def run_job(net: LocalNetwork, store: ArtifactStore, roles: list[Role], console:
     console.log(f"job {posted.job_id} ({kind}, {rounds} rounds x {params.slots_per_round} slots) posted; "
                 f"{posted.check.explain()}")  # fmt: skip
     seen = {"round": -1}
+    validators = [r.node for r in roles if r.kind == "validator"]
 
     def report(_: int) -> None:
         current = int(sponsor.call(sponsor.ledger.functions.jobState(posted.job_id))[2])
@@ -66,7 +60,7 @@ def run_job(net: LocalNetwork, store: ArtifactStore, roles: list[Role], console:
             seen["round"] = current
             console.log(f"job {posted.job_id}: round {current} open")
 
-    stats = drive(net, [(r.label, r.node) for r in roles], until=lambda: job_finished(sponsor, roles, posted.job_id),
+    stats = drive(net, [(r.label, r.node) for r in roles], until=lambda: job_settled(sponsor, validators, posted.job_id),
                   max_passes=3_000, on_pass=report)  # fmt: skip
     console.log(f"job {posted.job_id} completed in {stats.passes} blocks, {stats.seconds:.0f} s")
     return posted.job_id

@@ -15,7 +15,16 @@ from web3.contract.contract import ContractFunction
 
 from crucible.artifacts.store import ArtifactStore
 from crucible.chain.client import ChainClient
-from crucible.errors import ChainError, CrucibleError, ContractError, ERC20InsufficientBalance, IpfsUnavailable, RpcUnavailable
+from crucible.errors import (
+    ChainError,
+    ContractError,
+    CrucibleError,
+    DigestMismatch,
+    ERC20InsufficientBalance,
+    IpfsUnavailable,
+    MalformedArtifact,
+    RpcUnavailable,
+)
 from crucible.journal import Journal
 from crucible.protocol.jobs import LoadedJob, load_job
 from crucible.staking import add_stake
@@ -81,6 +90,17 @@ class Node:
             self.safe_tick()
             stop.wait(poll_seconds)
 
+    def isolated(self, what: str, step: Callable[[], Any]) -> Any:
+        """Runs one entry's step; its own failure (a malformed job, an artifact that will never parse) is logged and
+        does not hold up the other entries. An unreachable RPC or Kubo still ends the pass (every step needs them)."""
+        try:
+            return step()
+        except Transient:
+            raise
+        except CrucibleError as exc:
+            self.log.error("%s: %s: %s", what, type(exc).__name__, exc)
+            return None
+
     # ------------------------------------------------------------------ chain helpers
 
     def send(self, what: str, fn: ContractFunction) -> bool:
@@ -106,8 +126,17 @@ class Node:
 
     def job(self, job_id: int) -> LoadedJob:
         if job_id not in self._jobs:
-            self._jobs[job_id] = load_job(self.client, self.store, job_id)
+            try:
+                self._jobs[job_id] = load_job(self.client, self.store, job_id)
+            except (DigestMismatch, MalformedArtifact) as exc:
+                # Content-addressed and committed on-chain: these never get better. Journaled, so it is said once.
+                if self.journal.get(f"job/{job_id}") is None:
+                    self.journal.put(f"job/{job_id}", "job", "invalid", {"reason": str(exc)})
+                raise
         return self._jobs[job_id]
+
+    def invalid_job(self, job_id: int) -> bool:
+        return self.journal.get(f"job/{job_id}") is not None
 
     # ------------------------------------------------------------------ money
 

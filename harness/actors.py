@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from eth_utils import keccak
 
 from crucible.adversary import run_cheat
 from crucible.engine.segment import SegmentRun, SegmentSpec
 from crucible.journal import Entry
 from crucible.protocol.jobs import LoadedJob, round_base
-from crucible.protocol.types import Commitment, Verdict
-from miner.daemon import KIND, Miner, weights_bytes
+from crucible.protocol.types import Verdict
+from miner.daemon import KIND, Miner, commitment_of, weights_bytes
 from validator.audit import AuditReport
 from validator.daemon import Validator
 
@@ -58,9 +57,7 @@ class Sentinel(CheatingMiner):
         d = entry.data
         if view.planted or "planted_salt" not in d or not (timeline.reveal_end < block <= timeline.unseal_end):
             return
-        commitment = Commitment(_keccak_text(d["cid"]), bytes.fromhex(d["result"]), bytes.fromhex(d["root"]),
-                                bytes.fromhex(d["seal"]))  # fmt: skip
-        fn = self.client.ledger.functions.unsealForcedError(d["job"], d["round"], d["slot"], commitment.as_abi(),
+        fn = self.client.ledger.functions.unsealForcedError(d["job"], d["round"], d["slot"], commitment_of(d).as_abi(),
                                                              bytes.fromhex(d["planted_salt"]))  # fmt: skip
         if self.send(f"unseal planted error {entry.key}", fn):
             self.journal.put(entry.key, KIND, entry.state, {"unsealed": True})
@@ -75,7 +72,3 @@ class LazyValidator(Validator):
 class FalseAccuser(Validator):
     def judge(self, d: dict[str, Any], is_aggregate: bool) -> AuditReport:
         return AuditReport(Verdict.FAIL, "accuses without evidence")
-
-
-def _keccak_text(text: str) -> bytes:
-    return keccak(text=text)

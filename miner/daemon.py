@@ -38,9 +38,10 @@ from crucible.journal import Entry
 from crucible.node import Node
 from crucible.protocol import ledger
 from crucible.protocol.jobs import LoadedJob, accepted_results, job_records, round_base
-from crucible.protocol.types import Boundary, Commitment, JobStatus, SlotStatus
+from crucible.protocol.types import Commitment, JobStatus, SlotStatus
 from crucible.units import cru
 from miner.runs import load_run, save_run
+from miner.work import reveal_sampled
 
 KIND = "slot"
 FINAL = ("done", "lost", "expired")
@@ -74,7 +75,7 @@ class Miner(Node):
 
     def tick(self) -> None:
         for entry in self.journal.entries(KIND, exclude_states=FINAL):
-            self.advance(entry)
+            self.isolated(entry.key, lambda e=entry: self.advance(e))
         if not self.journal.entries(KIND, exclude_states=(*FINAL, "submitted")):
             self.claim_next()
         self.claim_rewards()
@@ -91,6 +92,8 @@ class Miner(Node):
             ids = [i for i in ids if i in self.config.jobs]
         out = []
         for job_id in ids:
+            if self.invalid_job(job_id):
+                continue
             _, status, _ = self.client.call(self.client.ledger.functions.jobState(job_id))
             if status == JobStatus.ACTIVE:
                 out.append(job_id)
@@ -98,10 +101,12 @@ class Miner(Node):
 
     def claim_next(self) -> None:
         for job_id in self.active_jobs():
-            _, _, round_ = self.client.call(self.client.ledger.functions.jobState(job_id))
-            for slot in self._candidate_slots(job_id, round_):
-                if self._claim(job_id, round_, slot):
-                    return
+            if self.isolated(f"job {job_id}", lambda j=job_id: self._claim_in(j)):
+                return
+
+    def _claim_in(self, job_id: int) -> bool:
+        _, _, round_ = self.client.call(self.client.ledger.functions.jobState(job_id))
+        return any(self._claim(job_id, round_, slot) for slot in self._candidate_slots(job_id, round_))
 
     def _candidate_slots(self, job_id: int, round_: int) -> list[int]:
         params = self.job(job_id).record.params
@@ -261,16 +266,9 @@ class Miner(Node):
     def answer_audit(self, entry: Entry) -> None:
         """Pins both ends of every sampled interval and reveals them with their Merkle proofs."""
         d = entry.data
-        run = load_run(Path(d["dir"]))
-        intervals = ledger.sampled_intervals(self.client, d["job"], d["round"], d["slot"])
-        indices = [i for start in intervals for i in (start, start + 1)]
-        cids = [self.store.add(run.checkpoint_paths[i].read_bytes()) for i in indices]
-        tree = run.tree()
-        boundaries = [Boundary(i, run.checkpoint_digests[i], run.trace_digests[i], tree.proof(i)) for i in indices]
-        commitment = Commitment(_keccak_text(d["cid"]), bytes.fromhex(d["result"]), bytes.fromhex(d["root"]),
-                                bytes.fromhex(d["seal"]))  # fmt: skip
         try:
-            ledger.reveal_checkpoints(self.client, d["job"], d["round"], d["slot"], commitment, boundaries, cids)
+            intervals = reveal_sampled(self.client, self.store, d["job"], d["round"], d["slot"],
+                                       load_run(Path(d["dir"])), commitment_of(d))  # fmt: skip
         except ContractError as exc:
             self.log.warning("slot %s: reveal refused: %s", entry.key, exc)
             return
@@ -302,9 +300,11 @@ class Miner(Node):
         return bytes(self.client.call(self.client.ledger.functions.subjectKey(d["job"], d["round"], d["slot"])))
 
 
+def commitment_of(data: dict[str, Any]) -> Commitment:
+    """The preimage of a journaled submission's on-chain commitment."""
+    return Commitment(keccak(text=data["cid"]), bytes.fromhex(data["result"]), bytes.fromhex(data["root"]),
+                      bytes.fromhex(data["seal"]))  # fmt: skip
+
+
 def weights_bytes(weights: dict[str, torch.Tensor]) -> bytes:
     return to_bytes(weights, metadata={"format": "crucible-weights-v1"})
-
-
-def _keccak_text(text: str) -> bytes:
-    return keccak(text=text)

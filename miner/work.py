@@ -63,12 +63,16 @@ def mine_slot(
 
 def answer_audit(client: ChainClient, store: ArtifactStore, mined: MinedSlot) -> list[int]:
     """Pins both ends of every sampled interval and reveals them with Merkle proofs. Returns the intervals."""
-    intervals = ledger.sampled_intervals(client, mined.job_id, mined.round, mined.slot)
+    return reveal_sampled(client, store, mined.job_id, mined.round, mined.slot, mined.run, mined.commitment)
+
+
+def reveal_sampled(
+    client: ChainClient, store: ArtifactStore, job_id: int, round_: int, slot: int, run: SegmentRun, commitment: Commitment
+) -> list[int]:
+    intervals = ledger.sampled_intervals(client, job_id, round_, slot)
     indices = [i for start in intervals for i in (start, start + 1)]
-    cids = pin_checkpoints(store, mined.run, indices)
-    tree = mined.run.tree()
-    boundaries = [
-        Boundary(i, mined.run.checkpoint_digests[i], mined.run.trace_digests[i], tree.proof(i)) for i in indices
-    ]
-    ledger.reveal_checkpoints(client, mined.job_id, mined.round, mined.slot, mined.commitment, boundaries, cids)
+    cids = pin_checkpoints(store, run, indices)
+    tree = run.tree()
+    boundaries = [Boundary(i, run.checkpoint_digests[i], run.trace_digests[i], tree.proof(i)) for i in indices]
+    ledger.reveal_checkpoints(client, job_id, round_, slot, commitment, boundaries, cids)
     return intervals

@@ -24,10 +24,10 @@ import torch
 
 from crucible.artifacts.store import ArtifactStore
 from crucible.chain.deployment import ProtocolParams
-from crucible.localnet.drive import drive
+from crucible.localnet.drive import drive, job_settled
 from crucible.localnet.network import start_local_network
 from crucible.protocol import ledger
-from crucible.protocol.types import JobKind, JobParams, JobStatus, Windows
+from crucible.protocol.types import JobKind, JobParams, Windows
 from crucible.reports import submissions, verdicts
 from crucible.sponsor import post_job
 from harness.cast import build_cast
@@ -69,13 +69,10 @@ def main() -> int:
                           collusion=0.1, seed=5, steps_per_interval=args.steps_per_interval)  # fmt: skip
         client = net.client
 
-        def finished() -> bool:
-            done = int(client.call(client.ledger.functions.jobState(posted.job_id))[1]) == JobStatus.COMPLETED
-            return done and all(not r.node.journal.entries("subject", exclude_states=("done",))
-                                for r in roles if r.kind == "validator")  # fmt: skip
-
         started = time.perf_counter()
-        stats = drive(net, [(r.label, r.node) for r in roles], until=finished, max_passes=20_000)
+        validators = [r.node for r in roles if r.kind == "validator"]
+        stats = drive(net, [(r.label, r.node) for r in roles], until=lambda: job_settled(client, validators, posted.job_id),
+                      max_passes=20_000)  # fmt: skip
         minutes = (time.perf_counter() - started) / 60
         subs = [s for s in submissions(client, posted.job_id) if s["slot"] < slots]
         votes = verdicts(client, posted.job_id)

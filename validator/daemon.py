@@ -52,13 +52,13 @@ class Validator(Node):
         subjects = self.journal.entries(SUBJECT, exclude_states=("done",))
         block = self.block()
         for entry in subjects:
-            self.draw_seats(entry, block)
+            self.isolated(entry.key, lambda e=entry: self.draw_seats(e, block))
         # Votes first: their windows are short; settling (anyone's job, any time later) can wait for them.
         for entry in self.journal.entries(SEAT, exclude_states=("revealed", "missed", "lost", "skipped")):
-            getattr(self, f"_seat_{entry.state}")(entry)
+            self.isolated(entry.key, lambda e=entry: getattr(self, f"_seat_{e.state}")(e))
         block = self.block()
         for entry in subjects:
-            self.keep(entry, block)
+            self.isolated(entry.key, lambda e=entry: self.keep(e, block))
         self.claim_rewards()
 
     # ------------------------------------------------------------------ following the chain

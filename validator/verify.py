@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from crucible.artifacts.store import ArtifactStore, sha256
+from crucible.artifacts.store import ArtifactStore
 from crucible.chain.client import ChainClient
 from crucible.errors import ArtifactError, ConfigError, IpfsUnavailable
 from crucible.protocol import ledger

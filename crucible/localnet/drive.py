@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from crucible.chain.client import ChainClient
 from crucible.localnet.network import LocalNetwork
 from crucible.node import Node
+from crucible.protocol.types import JobStatus
 
 
 @dataclass
@@ -46,3 +48,9 @@ def drive(
             on_pass(stats.passes)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def job_settled(client: ChainClient, validators: Sequence[Node], job_id: int) -> bool:
+    """The job is completed and no validator has a submission or seat of it left to settle."""
+    done = int(client.call(client.ledger.functions.jobState(job_id))[1]) == JobStatus.COMPLETED
+    return done and all(not v.journal.entries("subject", exclude_states=("done",)) for v in validators)

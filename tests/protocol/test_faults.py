@@ -19,11 +19,11 @@ from crucible.localnet.drive import drive
 from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
-from crucible.protocol.types import Outcome
+from crucible.protocol.types import JobContent, JobParams, Outcome
 from miner import daemon as miner_daemon
 from miner.daemon import Miner, MinerConfig
 from tests.protocol.proxy import Relay
-from tests.protocol.roles import CPU, make_miner, make_validator, post, settled_with_seats, use_validators
+from tests.protocol.roles import CPU, FAST, make_miner, make_validator, post, settled_with_seats, use_validators
 from validator import daemon as validator_daemon
 from validator.daemon import Validator, ValidatorConfig
 
@@ -162,3 +162,35 @@ def test_the_rpc_going_away_is_logged_and_survived(
 def ledger_stake(network: LocalNetwork, index: int) -> int:
     client = network.client
     return int(client.call(client.stakes.functions.stakeOf(network.accounts[index].address))[0])
+
+
+def test_a_job_whose_artifacts_never_check_out_is_logged_and_does_not_stop_other_work(
+    network: LocalNetwork, store: ArtifactStore, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sponsor = network.client_for(network.accounts[0])
+    bogus_spec = store.add(b'{"not": "the spec the chain commits"}')
+    content = JobContent(bytes(32), bytes(32), bytes(32))  # digests nothing on IPFS matches
+    bad = ledger.create_job(sponsor, JobParams(windows=FAST), content, bogus_spec)
+    good = post(network, store, slots=1, seed=25)
+    miner = make_miner(network, store, 2, root / "bad-job", aggregates=False)
+    miner.config.jobs = frozenset({bad, good.job_id})
+    with caplog.at_level(logging.ERROR):
+        drive(network, [("miner", miner)], until=lambda: miner.journal.get(f"{good.job_id}/0/0") is not None,
+              max_passes=5)  # fmt: skip
+    assert any(f"job {bad}" in r.getMessage() and "DigestMismatch" in r.getMessage() for r in caplog.records)
+    assert not [e for e in miner.journal.entries("slot") if e.data["job"] == bad]  # nothing claimed, nothing locked
+    assert miner.journal.get(f"job/{bad}").state == "invalid"  # said once, then skipped
+
+
+def test_a_slot_taken_first_by_someone_else_is_given_up_without_locking_anything(
+    network: LocalNetwork, store: ArtifactStore, root: Path
+) -> None:
+    posted = post(network, store, slots=1, seed=26)
+    rival = network.client_for(network.accounts[1])
+    ledger.claim_slot(rival, posted.job_id, 0, 0)
+    miner = make_miner(network, store, 3, root / "late", aggregates=False)
+    locked = int(network.client.call(network.client.stakes.functions.stakeOf(miner.address))[1])
+    assert not miner._claim(posted.job_id, 0, 0)
+    entry = miner.journal.get(f"{posted.job_id}/0/0")
+    assert entry.state == "lost" and miner.journal.history(entry.key) == ["claiming", "lost"]
+    assert int(network.client.call(network.client.stakes.functions.stakeOf(miner.address))[1]) == locked

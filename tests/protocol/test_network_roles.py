@@ -5,7 +5,6 @@ and read the outcome: honest parties are paid exactly, cheaters are slashed, and
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
