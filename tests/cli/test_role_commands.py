@@ -3,6 +3,11 @@ exit, and nothing sent or lost."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +74,30 @@ def test_settling_before_the_deadline_says_from_which_block(env, network, store:
 def test_verify_with_ipfs_unreachable_is_an_error_not_a_verdict(env) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(cli, ["verify", "1", "0", "0", "--ipfs-api", "/ip4/127.0.0.1/tcp/9/http"], env=env)
     assert result.exit_code == 1
+
+
+def test_a_miner_process_killed_with_sigkill_resumes_from_its_journal(env, network, store: ArtifactStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posted = post(network, store, slots=1, seed=33)
+    key = f"{posted.job_id}/0/0"
+    command = [sys.executable, "-m", "crucible", "miner", "run", "--job", str(posted.job_id), "--stake", "300",
+               "--data-dir", str(tmp_path), "--poll", "0.1"]  # fmt: skip
+    environ = {**os.environ, **env, "CRUCIBLE_PRIVATE_KEY": network.accounts[3].key.hex()}
+    process = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal_path = tmp_path / "journal.sqlite"
+    deadline = time.monotonic() + 120
+    state = None
+    while time.monotonic() < deadline and state not in ("trained", "submitting", "submitted"):
+        time.sleep(0.05)
+        entry = Journal(journal_path).get(key) if journal_path.exists() else None
+        state = entry.state if entry else None
+    process.send_signal(signal.SIGKILL)  # no handler, no cleanup: the journal is all that is left
+    process.wait(timeout=30)
+    assert state is not None, "the miner never claimed the slot"
+
+    finished = subprocess.run([*command, "--max-passes", "5"], env=environ, capture_output=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+    journal = Journal(journal_path)
+    assert journal.get(key).state == "submitted"
+    assert journal.history(key).count("trained") == 1  # a finished run is never trained again
+    logs = network.client.ledger.events.WorkSubmitted().get_logs(from_block=0, argument_filters={"jobId": posted.job_id})
+    assert len(logs) == 1
