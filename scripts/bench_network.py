@@ -52,7 +52,7 @@ def main() -> int:
     slots = args.miners + args.cheaters
     # One process runs every role and anvil mines a block per transaction, so a pass of N + M roles can move the
     # chain by several blocks: windows grow with the cast (a real chain packs many transactions into one block).
-    w = 4 * (slots + args.validators)
+    w = max(12, 2 * (slots + args.validators))
     windows = Windows(submit_window=3 * w, seed_delay=2, checkpoint_reveal_window=w, commit_window=w,
                       reveal_window=w, unseal_window=4, round_claim_window=10 * w)  # fmt: skip
     with start_local_network(deployments_dir=work, with_ipfs=True, accounts=slots + args.validators + 2,
