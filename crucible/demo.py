@@ -183,7 +183,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 def show(console: Console, summary: dict[str, Any], picture: Path) -> None:
     table = Table(title="who was paid, who was slashed", title_justify="left")
     for column in ("role", "behaviour", "stake before", "stake after", "earned", "slashed"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("role", "behaviour"))
     for p in summary["participants"]:
         table.add_row(p["role"], p["behaviour"], cru(p["stake_before_wei"]), cru(p["stake_after_wei"]),
                       cru(p["earned_wei"]), cru(p["slashed_wei"]))  # fmt: skip
