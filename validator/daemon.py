@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crucible.artifacts.store import sha256
+from crucible.engine.determinism import configure
 from crucible.errors import TransactionReverted
 from crucible.journal import Entry
 from crucible.node import Node
@@ -43,6 +44,7 @@ class Validator(Node):
         super().__init__(*args, **kwargs)
         self.config = config or ValidatorConfig()
         self._reports: dict[str, AuditReport] = {}
+        configure(self.device)  # replays run under the same deterministic settings the miners record
 
     def start(self) -> None:
         self.ensure_stake(self.config.stake_wei, validator=True)
