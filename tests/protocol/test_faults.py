@@ -20,11 +20,9 @@ from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
 from crucible.protocol.types import JobContent, JobParams, Outcome
-from miner import daemon as miner_daemon
 from miner.daemon import Miner, MinerConfig
 from tests.protocol.proxy import Relay
 from tests.protocol.roles import CPU, FAST, make_miner, make_validator, post, settled_with_seats, use_validators
-from validator import daemon as validator_daemon
 from validator.daemon import Validator, ValidatorConfig
 
 
@@ -32,16 +30,18 @@ class Crash(BaseException):
     """Stands in for SIGKILL: unwinds the process's stack without any handler running."""
 
 
-def crash_after(module: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next call of `module.ledger.<name>` goes through on-chain, then the process "dies" before journaling it."""
-    real = getattr(ledger, name)
+class DiesBeforeRecording(Journal):
+    """The role's journal file, on a machine that loses power right when the role goes to record `state`: the
+    transaction before it has landed on the real chain, the journal never hears of it."""
 
-    def once(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(module.ledger, name, real)
-        real(*args, **kwargs)
-        raise Crash(name)
+    def __init__(self, path: Path, state: str) -> None:
+        super().__init__(path)
+        self.state = state
 
-    monkeypatch.setattr(module.ledger, name, once)
+    def put(self, key: str, kind: str, state: str, data: dict[str, Any], note: str = "") -> Any:
+        if state == self.state:
+            raise Crash(state)
+        return super().put(key, kind, state, data, note)
 
 
 def submissions_by(network: LocalNetwork, job_id: int, miner: str) -> int:
@@ -55,12 +55,12 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_miner_killed_after_submitting_resumes_without_training_or_submitting_again(
-    network: LocalNetwork, store: ArtifactStore, root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    network: LocalNetwork, store: ArtifactStore, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     validator = make_validator(network, store, 4, root)
     miner = make_miner(network, store, 1, root, aggregates=False)
     posted = post(network, store, slots=1, seed=21)
-    crash_after(miner_daemon, "submit_work", monkeypatch)
+    miner.journal = DiesBeforeRecording(miner.journal.path, "submitted")
     with pytest.raises(Crash):
         drive(network, [("miner", miner)], until=lambda: False, max_passes=20)
     key = f"{posted.job_id}/0/0"
@@ -79,14 +79,14 @@ def test_a_miner_killed_after_submitting_resumes_without_training_or_submitting_
 
 
 def test_a_validator_killed_between_commit_and_reveal_still_reveals_once(
-    network: LocalNetwork, store: ArtifactStore, root: Path, monkeypatch: pytest.MonkeyPatch
+    network: LocalNetwork, store: ArtifactStore, root: Path
 ) -> None:
     validator = make_validator(network, store, 5, root)
     use_validators(network, [5])  # it holds every seat
     miner = make_miner(network, store, 2, root, aggregates=False)
     posted = post(network, store, slots=1, seed=22)
     miner.config.jobs = frozenset({posted.job_id})
-    crash_after(validator_daemon, "commit_verdict", monkeypatch)
+    validator.journal = DiesBeforeRecording(validator.journal.path, "committed")
     with pytest.raises(Crash):
         drive(network, [("miner", miner), ("validator", validator)], until=lambda: False, max_passes=60)
     reborn = Validator(network.client_for(network.accounts[5]), store, Journal(validator.journal.path), device=CPU,
