@@ -8,6 +8,7 @@ import {ReentrancyGuardTransient as ReentrancyGuard} from "@openzeppelin/contrac
 import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IWorkLedger} from "./interfaces/IWorkLedger.sol";
+import {Timelines} from "./libraries/Timelines.sol";
 
 /// @title JobRegistry
 /// @notice Validates and funds jobs, then hands them to the work ledger. Kept apart from the ledger so that each
@@ -20,6 +21,11 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
     uint8 public constant MAX_SAMPLED_INTERVALS = 8;
     uint8 public constant MAX_SEATS = 16;
     uint8 public constant MAX_COMMITTEE = 32;
+    uint16 public constant MAX_SLOTS = 1_024;
+    /// @dev A validator survives this many lost seats at the minimum stake.
+    uint256 public constant VALIDATOR_SLASH_DIVISOR = 4;
+    /// @dev A seat's slash is at most this many times its reward: the sponsor cannot make honest mistakes ruinous.
+    uint256 public constant VALIDATOR_SLASH_PER_REWARD = 20;
     uint16 private constant BPS = 10_000;
 
     IERC20 private immutable _token;
@@ -73,52 +79,61 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         emit JobCreated(jobId, msg.sender, params.kind, escrow, specCid, params, content);
         // Interactions last: the escrow goes straight into the vault; the ledger records it and opens round 0.
         _token.safeTransferFrom(msg.sender, _vault, escrow);
-        _ledger.registerJob(jobId, msg.sender, params, content.initialCheckpointDigest, escrow);
+        _ledger.registerJob(jobId, msg.sender, params, content.initialCheckpointDigest, content.plantRoot, escrow);
     }
 
     /// @inheritdoc IJobRegistry
     function requiredEscrow(JobParams calldata params) public pure returns (uint256) {
         uint256 seatRewards = uint256(params.seatsPerAudit) * params.validatorReward;
-        // Every work slot and every aggregate may be audited, so the escrow covers a full panel for each.
+        // Every work slot and every aggregate may be audited, so the escrow covers a full panel for each. Re-audits
+        // of rejected aggregates are paid from the rejected aggregator's slash (its collateral covers a panel).
         uint256 perRound = uint256(params.slotsPerRound) * (params.minerReward + seatRewards)
             + params.aggregatorReward + seatRewards;
-        return perRound * params.numRounds;
+        return perRound * params.numRounds + params.plantBond;
     }
 
-    /// @dev Each check names its parameter by a code so a failed creation points at the field to fix.
-    function _validate(JobParams calldata p) private view {
-        if (p.numRounds == 0) revert JobInvalidParams(1, p.numRounds);
-        if (p.slotsPerRound == 0 || p.slotsPerRound == type(uint16).max) revert JobInvalidParams(2, p.slotsPerRound);
-        if (p.intervalsPerSlot == 0) revert JobInvalidParams(3, p.intervalsPerSlot);
-        if (p.sampledIntervals == 0 || p.sampledIntervals > MAX_SAMPLED_INTERVALS) {
-            revert JobInvalidParams(4, p.sampledIntervals);
-        }
-        if (p.auditBps > BPS) revert JobInvalidParams(5, p.auditBps);
-        if (p.seatsPerAudit == 0 || p.seatsPerAudit > MAX_SEATS) revert JobInvalidParams(6, p.seatsPerAudit);
-        if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE) revert JobInvalidParams(7, p.committeeSize);
-        if (p.minerSlashBps > BPS) revert JobInvalidParams(8, p.minerSlashBps);
-        if (p.bountyBps > BPS) revert JobInvalidParams(9, p.bountyBps);
-        if (p.minerCollateral == 0) revert JobInvalidParams(10, 0);
-        Windows calldata w = p.windows;
-        if (w.seedDelay == 0) revert JobInvalidParams(11, 0);
-        if (w.submitWindow == 0 || w.checkpointRevealWindow == 0 || w.commitWindow == 0 || w.revealWindow == 0) {
-            revert JobInvalidParams(12, 0);
-        }
-        // Seeds are read with blockhash, which reaches 256 blocks back. The ledger reads the seed block's hash live
-        // while seats commit (cheaper than storing it), so every commit window must end within 255 blocks of it.
-        uint256 auditCommitReach = uint256(w.checkpointRevealWindow) + w.commitWindow;
-        if (auditCommitReach > 255) revert JobInvalidParams(13, auditCommitReach);
-        uint256 resolution = longestResolution(w);
-        uint256 unbonding = _stakes.unbondingPeriodBlocks();
-        if (resolution >= unbonding) revert JobResolutionOutlastsUnbonding(resolution, unbonding);
-    }
-
-    /// @notice Blocks from a claim to the last block at which a slash for that claim can still be decided.
+    /// @inheritdoc IJobRegistry
     function longestResolution(Windows calldata w) public pure returns (uint256) {
-        uint256 audit = uint256(w.submitWindow) + w.seedDelay + w.checkpointRevealWindow + w.commitWindow
-            + w.revealWindow + w.unsealWindow;
-        uint256 dispute = uint256(w.seedDelay) + w.commitWindow + w.revealWindow;
-        return audit + dispute;
+        return Timelines.longestResolution(w);
+    }
+
+    /// @dev Every bound, with the parameter's name, so a refused creation says what to fix.
+    function _validate(JobParams calldata p) private view {
+        _range("numRounds", p.numRounds, 1, type(uint16).max);
+        _range("slotsPerRound", p.slotsPerRound, 1, MAX_SLOTS);
+        _range("intervalsPerSlot", p.intervalsPerSlot, 1, type(uint8).max);
+        // Sampled intervals are distinct, so an audit can sample at most every interval.
+        uint256 maxSampled = p.intervalsPerSlot < MAX_SAMPLED_INTERVALS ? p.intervalsPerSlot : MAX_SAMPLED_INTERVALS;
+        _range("sampledIntervals", p.sampledIntervals, 1, maxSampled);
+        // p = 0 would make every cheat pay: nothing would ever be checked.
+        _range("auditBps", p.auditBps, 1, BPS);
+        _range("seatsPerAudit", p.seatsPerAudit, 1, MAX_SEATS);
+        _range("committeeSize", p.committeeSize, 1, MAX_COMMITTEE);
+        _range("minerSlashBps", p.minerSlashBps, 0, BPS);
+        _range("bountyBps", p.bountyBps, 0, BPS);
+        // A rejected slot's auditors are paid from its miner's slash, so the collateral must cover a full panel.
+        _range("minerCollateral", p.minerCollateral, uint256(p.seatsPerAudit) * p.validatorReward + 1, type(uint96).max);
+        uint256 slashCap = _stakes.minValidatorStake() / VALIDATOR_SLASH_DIVISOR;
+        uint256 rewardCap = uint256(p.validatorReward) * VALIDATOR_SLASH_PER_REWARD;
+        _range("validatorSlash", p.validatorSlash, 1, slashCap < rewardCap ? slashCap : rewardCap);
+        Windows calldata w = p.windows;
+        _range("submitWindow", w.submitWindow, 1, type(uint32).max);
+        _range("seedDelay", w.seedDelay, 1, type(uint32).max);
+        _range("checkpointRevealWindow", w.checkpointRevealWindow, 1, type(uint32).max);
+        _range("commitWindow", w.commitWindow, 1, type(uint32).max);
+        _range("revealWindow", w.revealWindow, 1, type(uint32).max);
+        _range("unsealWindow", w.unsealWindow, 1, type(uint32).max);
+        _range("roundClaimWindow", w.roundClaimWindow, w.submitWindow, type(uint32).max);
+        uint256 resolution = Timelines.longestResolution(w);
+        uint256 unbonding = _stakes.unbondingPeriodBlocks();
+        uint256 epoch = _stakes.epochBlocks();
+        // A slash must be decided before the slashed stake can leave, and a running audit must never see the
+        // validator set change under it (weights move two epochs after a change; one epoch must cover a resolution).
+        if (resolution + 1 >= unbonding || resolution >= epoch) revert JobResolutionTooLong(resolution, unbonding, epoch);
+    }
+
+    function _range(string memory name, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert JobParamOutOfRange(name, value, min, max);
     }
 
     /// @inheritdoc IJobRegistry

@@ -2,8 +2,10 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient as ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ICrucibleToken} from "./interfaces/ICrucibleToken.sol";
 import {IRewardVault} from "./interfaces/IRewardVault.sol";
 
 /// @title RewardVault
@@ -50,27 +52,31 @@ contract RewardVault is IRewardVault, ReentrancyGuard {
     /// @inheritdoc IRewardVault
     function recordEscrow(uint256 jobId, uint256 amount) external onlyProtocol {
         _escrow[jobId] += amount;
-        _totalEscrow += uint128(amount);
+        _totalEscrow += SafeCast.toUint128(amount);
         emit EscrowDeposited(jobId, amount);
     }
 
     /// @inheritdoc IRewardVault
-    function payFromEscrow(uint256 jobId, address to, uint256 amount, bytes32 reason) external onlyProtocol {
-        _takeEscrow(jobId, amount);
-        _claimable[to] += amount;
-        emit EscrowPaid(jobId, to, amount, reason);
+    function payFromEscrow(uint256 jobId, address to, uint256 amount, bytes32 reason)
+        external
+        onlyProtocol
+        returns (uint256 paid)
+    {
+        paid = _takeEscrow(jobId, amount);
+        _claimable[to] += paid;
+        emit EscrowPaid(jobId, to, paid, reason);
     }
 
     /// @inheritdoc IRewardVault
-    function escrowToPool(uint256 jobId, uint256 amount) external onlyProtocol {
-        _takeEscrow(jobId, amount);
-        _pooled += uint128(amount);
-        emit EscrowPooled(jobId, amount);
+    function escrowToPool(uint256 jobId, uint256 amount) external onlyProtocol returns (uint256 moved) {
+        moved = _takeEscrow(jobId, amount);
+        _pooled += uint128(moved);
+        emit EscrowPooled(jobId, moved);
     }
 
     /// @inheritdoc IRewardVault
     function fundPool(uint256 amount) external onlyProtocol {
-        _pooled += uint128(amount);
+        _pooled += SafeCast.toUint128(amount);
         emit PoolFunded(amount);
     }
 
@@ -85,17 +91,30 @@ contract RewardVault is IRewardVault, ReentrancyGuard {
     function poolToEscrow(uint256 jobId, uint256 amount) external onlyProtocol {
         _takePool(amount);
         _escrow[jobId] += amount;
-        _totalEscrow += uint128(amount);
+        _totalEscrow += SafeCast.toUint128(amount);
         emit PoolReturnedToEscrow(jobId, amount);
     }
 
-    function _takeEscrow(uint256 jobId, uint256 amount) private {
+    /// @inheritdoc IRewardVault
+    function burnFromPool(uint256 amount) external onlyProtocol {
+        _takePool(amount);
+        emit PoolBurned(amount);
+        ICrucibleToken(address(_token)).burn(amount);
+    }
+
+    /// @dev Takes up to `amount`: a job's budget covers every payment it can owe (the registry checks it), so a
+    /// shortfall is never expected, but it must never freeze a settlement either.
+    function _takeEscrow(uint256 jobId, uint256 amount) private returns (uint256 taken) {
         uint256 available = _escrow[jobId];
-        if (amount > available) revert VaultEscrowInsufficient(jobId, amount, available);
+        taken = amount;
+        if (amount > available) {
+            taken = available;
+            emit EscrowShortfall(jobId, amount, available);
+        }
         unchecked {
-            // Safe: amount <= available, and the total is the sum of the per-job balances.
-            _escrow[jobId] = available - amount;
-            _totalEscrow -= uint128(amount);
+            // Safe: taken <= available, and the total is the sum of the per-job balances.
+            _escrow[jobId] = available - taken;
+            _totalEscrow -= uint128(taken);
         }
     }
 

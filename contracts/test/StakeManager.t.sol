@@ -2,352 +2,231 @@
 pragma solidity ^0.8.24;
 
 import {CrucibleTest} from "./utils/CrucibleTest.sol";
-import {IStakeManager} from "../src/interfaces/IStakeManager.sol";
 import {StakeManager} from "../src/StakeManager.sol";
+import {IStakeManager} from "../src/interfaces/IStakeManager.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-contract StakeManager_Stake is CrucibleTest {
-    function test_stake_movesTokensAndRecordsStake() public {
-        stakeAs(minerA, 150 ether);
-        vm.assertEq(stakes.stakeOf(minerA).staked, 150 ether, "staked");
-        vm.assertEq(token.balanceOf(address(stakes)), 150 ether, "custody");
-        assertBooksBalance();
+/// @notice A stake manager whose protocol is the test itself, so lock and slash can be called directly.
+abstract contract StakeUnit is CrucibleTest {
+    StakeManager internal sm;
+
+    function setUp() public virtual override {
+        super.setUp();
+        sm = new StakeManager(token, MIN_MINER_STAKE, MIN_VALIDATOR_STAKE, UNBONDING_BLOCKS, EPOCH_BLOCKS);
+        sm.setProtocol(address(this));
     }
 
-    function test_stake_revertsOnZero() public {
-        vm.expectRevert(IStakeManager.StakeZeroAmount.selector);
-        vm.prank(minerA);
-        stakes.stake(0);
+    function put(address who, uint256 amount) internal {
+        fund(who, amount);
+        vm.prank(who);
+        token.approve(address(sm), amount);
+        vm.prank(who);
+        sm.stake(amount);
     }
 
-    function test_stake_revertsWithoutAllowance() public {
-        fund(minerA, 10 ether);
-        vm.expectRevert();
-        vm.prank(minerA);
-        stakes.stake(10 ether);
+    function join(address who, uint256 amount) internal {
+        put(who, amount);
+        vm.prank(who);
+        sm.registerValidator(new uint32[](0));
     }
 
-    function test_stakeWithPermit_stakesWithoutApproval() public {
-        uint256 key = 0xA11CE;
-        address alice = vm.addr(key);
-        fund(alice, 120 ether);
-        bytes32 digest = _permitDigest(alice, address(stakes), 120 ether, 0, block.timestamp + 1);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        vm.prank(alice);
-        stakes.stakeWithPermit(120 ether, block.timestamp + 1, v, r, s);
-        vm.assertEq(stakes.stakeOf(alice).staked, 120 ether, "staked with permit");
+    function info(address who) internal view returns (IStakeManager.StakeInfo memory) {
+        return sm.stakeOf(who);
     }
 
-    function test_stakeWithPermit_replayedSignatureCannotStakeTwice() public {
-        uint256 key = 0xB0B;
-        address bob = vm.addr(key);
-        fund(bob, 240 ether);
-        bytes32 digest = _permitDigest(bob, address(stakes), 120 ether, 0, block.timestamp + 1);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        vm.prank(bob);
-        stakes.stakeWithPermit(120 ether, block.timestamp + 1, v, r, s);
-        // The nonce is spent: the same signature grants nothing, so the second stake finds no allowance.
-        vm.expectRevert();
-        vm.prank(bob);
-        stakes.stakeWithPermit(120 ether, block.timestamp + 1, v, r, s);
-    }
-
-    function test_stakeWithPermit_signatureFromAnotherChainIsWorthless() public {
-        uint256 key = 0xC0C;
-        address carol = vm.addr(key);
-        fund(carol, 120 ether);
-        bytes32 digest = _permitDigest(carol, address(stakes), 120 ether, 0, block.timestamp + 1);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        vm.chainId(1337);
-        vm.expectRevert();
-        vm.prank(carol);
-        stakes.stakeWithPermit(120 ether, block.timestamp + 1, v, r, s);
-    }
-
-    function testFuzz_stake_accumulates(uint256 a, uint256 b) public {
-        a = bound(a, 1, 1_000_000 ether);
-        b = bound(b, 1, 1_000_000 ether);
-        stakeAs(minerA, a);
-        stakeAs(minerA, b);
-        vm.assertEq(stakes.stakeOf(minerA).staked, a + b, "sum of stakes");
-        assertBooksBalance();
-    }
-
-    function _permitDigest(address owner, address spender, uint256 value, uint256 nonce, uint256 deadline)
-        internal
-        view
-        returns (bytes32)
-    {
-        bytes32 typehash =
-            keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-        bytes32 structHash = keccak256(abi.encode(typehash, owner, spender, value, nonce, deadline));
-        return keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+    function assertSmBooks() internal view {
+        (uint256 totalStaked, uint256 totalUnbonding) = sm.totals();
+        vm.assertEq(token.balanceOf(address(sm)), totalStaked + totalUnbonding, "stake manager books");
     }
 }
 
-contract StakeManager_RequestUnbond is CrucibleTest {
-    function test_requestUnbond_movesStakeToUnbonding() public {
-        stakeAs(minerA, 200 ether);
+contract StakeManager_Staking is StakeUnit {
+    function test_stake_unbond_withdraw_roundTrip() public {
+        put(minerA, 300 ether);
         vm.prank(minerA);
-        stakes.requestUnbond(50 ether);
-        IStakeManager.StakeInfo memory info = stakes.stakeOf(minerA);
-        vm.assertEq(info.staked, 150 ether, "staked");
-        vm.assertEq(info.unbonding, 50 ether, "unbonding");
-        vm.assertEq(info.unbondReadyAt, block.number + UNBONDING_BLOCKS, "ready at");
+        sm.requestUnbond(100 ether);
+        vm.prank(minerA);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStakeManager.StakeUnbondingNotReady.selector, minerA, block.number + UNBONDING_BLOCKS, block.number
+            )
+        );
+        sm.withdraw();
+        vm.roll(block.number + UNBONDING_BLOCKS);
+        vm.prank(minerA);
+        vm.assertEq(sm.withdraw(), 100 ether, "withdrew what was unbonding");
+        vm.assertEq(info(minerA).staked, 200 ether, "rest still bonded");
+        assertSmBooks();
     }
 
-    function test_requestUnbond_revertsOnZero() public {
-        vm.expectRevert(IStakeManager.StakeZeroAmount.selector);
+    function test_stake_revertsOnAmountsThatDoNotFit() public {
+        fund(minerA, 1);
         vm.prank(minerA);
-        stakes.requestUnbond(0);
+        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 128, 1 << 128));
+        sm.stake(1 << 128);
     }
 
     function test_requestUnbond_revertsBeyondFreeStake() public {
-        stakeAs(minerA, 200 ether);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeInsufficientFree.selector, minerA, 201 ether, 200 ether));
+        put(minerA, 100 ether);
+        sm.lockCollateral(minerA, 40 ether);
         vm.prank(minerA);
-        stakes.requestUnbond(201 ether);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeInsufficientFree.selector, minerA, 70 ether, 60 ether));
+        sm.requestUnbond(70 ether);
     }
 
-    function test_requestUnbond_cannotTouchLockedCollateral() public {
-        stakeAs(minerA, 200 ether);
-        vm.prank(address(ledger));
-        stakes.lockCollateral(minerA, 150 ether);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeInsufficientFree.selector, minerA, 60 ether, 50 ether));
-        vm.prank(minerA);
-        stakes.requestUnbond(60 ether);
-    }
-
-    function test_requestUnbond_restartsTheClock() public {
-        stakeAs(minerA, 200 ether);
-        vm.prank(minerA);
-        stakes.requestUnbond(50 ether);
-        vm.roll(block.number + 1_500);
-        vm.prank(minerA);
-        stakes.requestUnbond(10 ether);
-        vm.assertEq(stakes.stakeOf(minerA).unbondReadyAt, block.number + UNBONDING_BLOCKS, "clock restarted");
-    }
-
-    function test_requestUnbond_dropsUnderstakedValidator() public {
-        stakeAs(validators[0], 150 ether);
-        vm.prank(validators[0]);
-        stakes.registerValidator();
-        vm.prank(validators[0]);
-        stakes.requestUnbond(60 ether);
-        vm.assertFalse(stakes.isValidator(validators[0]), "left the set");
-        vm.assertEq(stakes.validatorCount(), 0, "empty set");
+    function test_constructor_refusesAnUnbondingShorterThanThreeEpochs() public {
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeInvalidConfig.selector, 1_200, 400));
+        new StakeManager(token, 1, 1, 1_200, 400);
     }
 }
 
-contract StakeManager_Withdraw is CrucibleTest {
-    function test_withdraw_paysAfterUnbondingPeriod() public {
-        stakeAs(minerA, 200 ether);
+/// @notice Collateral is isolated per slot: a slash takes its slot's collateral plus a share of what is free or
+/// unbonding, never another open slot's collateral, so every open slot can always be settled.
+contract StakeManager_Collateral is StakeUnit {
+    function test_slashCollateral_takesItsSlotAndAShareOfFreeAndUnbonding() public {
+        put(minerA, 500 ether);
+        sm.lockCollateral(minerA, 20 ether);
+        sm.lockCollateral(minerA, 20 ether); // a second open slot
         vm.prank(minerA);
-        stakes.requestUnbond(80 ether);
-        vm.roll(block.number + UNBONDING_BLOCKS);
-        vm.prank(minerA);
-        stakes.withdraw();
-        vm.assertEq(token.balanceOf(minerA), 80 ether, "withdrawn");
-        vm.assertEq(stakes.stakeOf(minerA).unbonding, 0, "nothing left unbonding");
-        assertBooksBalance();
+        sm.requestUnbond(260 ether); // free was 460
+        vm.expectEmit(true, false, false, true);
+        emit IStakeManager.CollateralSlashed(minerA, 20 ether, 20 ether, address(this));
+        uint256 slashed = sm.slashCollateral(minerA, 20 ether, 1_000, address(this));
+        // 20 collateral + 10% of (free 200 + unbonding 260).
+        vm.assertEq(slashed, 20 ether + 46 ether, "collateral plus a share of free and unbonding stake");
+        vm.assertEq(info(minerA).locked, 20 ether, "the other slot's collateral is untouched");
+        vm.assertEq(info(minerA).staked, 500 ether - 260 ether - 20 ether - 46 ether, "free stake first");
+        vm.assertEq(info(minerA).unbonding, 260 ether, "unbonding only after free stake");
+        sm.unlockCollateral(minerA, 20 ether); // the other slot still settles
+        assertSmBooks();
     }
 
-    function test_withdraw_revertsBeforeReady() public {
-        stakeAs(minerA, 200 ether);
-        vm.prank(minerA);
-        stakes.requestUnbond(80 ether);
-        uint256 readyAt = block.number + UNBONDING_BLOCKS;
-        vm.roll(readyAt - 1);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeUnbondingNotReady.selector, minerA, readyAt, readyAt - 1));
-        vm.prank(minerA);
-        stakes.withdraw();
-    }
-
-    function test_withdraw_revertsWithNothingUnbonding() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeNothingToWithdraw.selector, minerA));
-        vm.prank(minerA);
-        stakes.withdraw();
-    }
-
-    function testFuzz_withdraw_neverBeforeTheFullPeriod(uint256 amount, uint256 wait) public {
-        amount = bound(amount, 1, 500 ether);
-        wait = bound(wait, 0, UNBONDING_BLOCKS * 2);
-        stakeAs(minerA, 500 ether);
-        vm.prank(minerA);
-        stakes.requestUnbond(amount);
-        vm.roll(block.number + wait);
-        vm.prank(minerA);
-        if (wait < UNBONDING_BLOCKS) vm.expectRevert();
-        stakes.withdraw();
-        assertBooksBalance();
-    }
-}
-
-contract StakeManager_Slash is CrucibleTest {
-    function test_slash_onlyProtocol() public {
-        stakeAs(minerA, 200 ether);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeUnauthorizedProtocol.selector, minerB));
-        vm.prank(minerB);
-        stakes.slash(minerA, 1 ether, minerB);
-    }
-
-    function test_slash_takesStakeThenUnbonding() public {
-        stakeAs(minerA, 200 ether);
-        vm.prank(minerA);
-        stakes.requestUnbond(150 ether);
-        vm.prank(address(ledger));
-        uint256 slashed = stakes.slash(minerA, 80 ether, address(vault));
-        vm.assertEq(slashed, 80 ether, "slashed in full");
-        IStakeManager.StakeInfo memory info = stakes.stakeOf(minerA);
-        vm.assertEq(info.staked, 0, "stake first");
-        vm.assertEq(info.unbonding, 120 ether, "then unbonding");
-        vm.assertEq(token.balanceOf(address(vault)), 80 ether, "to the recipient");
-    }
-
-    function test_slash_reachesMaturedUnbondsAndLeavesTheRestWithdrawable() public {
-        // The bug this guards against: a slash that wipes or strands expired-but-unwithdrawn unbonds.
-        stakeAs(minerA, 200 ether);
-        vm.prank(minerA);
-        stakes.requestUnbond(200 ether);
-        vm.roll(block.number + UNBONDING_BLOCKS + 5);
-        vm.prank(address(ledger));
-        stakes.slash(minerA, 30 ether, address(vault));
-        vm.prank(minerA);
-        uint256 out = stakes.withdraw();
-        vm.assertEq(out, 170 ether, "the rest is still withdrawable");
-        assertStakeBooks();
-    }
-
-    function test_slash_capsAtWhatTheAccountHolds() public {
-        stakeAs(minerA, 120 ether);
-        vm.prank(address(ledger));
-        uint256 slashed = stakes.slash(minerA, 1_000 ether, address(vault));
-        vm.assertEq(slashed, 120 ether, "capped");
-        assertStakeBooks();
-    }
-
-    function test_slash_clampsLockedCollateral() public {
-        stakeAs(minerA, 120 ether);
-        vm.prank(address(ledger));
-        stakes.lockCollateral(minerA, 100 ether);
-        vm.prank(address(ledger));
-        stakes.slash(minerA, 50 ether, address(vault));
-        vm.assertEq(stakes.stakeOf(minerA).locked, 70 ether, "locked never exceeds staked");
-    }
-
-    function testFuzz_slash_conservesTokens(uint256 stake, uint256 unbond, uint256 amount) public {
-        stake = bound(stake, 1, 1_000_000 ether);
-        unbond = bound(unbond, 0, stake);
-        amount = bound(amount, 0, 2_000_000 ether);
-        stakeAs(minerA, stake);
-        if (unbond != 0) {
-            vm.prank(minerA);
-            stakes.requestUnbond(unbond);
+    function testFuzz_slashes_neverBreakLockedBackedByStake(uint256 free, uint256 slots, uint256 bps, uint256 extra)
+        public
+    {
+        free = bound(free, 0, 1_000 ether);
+        slots = bound(slots, 1, 6);
+        bps = bound(bps, 0, 10_000);
+        put(minerA, free + slots * 20 ether);
+        for (uint256 i; i < slots; ++i) sm.lockCollateral(minerA, 20 ether);
+        sm.slash(minerA, bound(extra, 0, 5_000 ether), address(this)); // a validator slash on the same account
+        for (uint256 i; i < slots; ++i) {
+            sm.slashCollateral(minerA, 20 ether, bps, address(this));
+            vm.assertLe(info(minerA).locked, info(minerA).staked, "locked <= staked");
         }
-        vm.prank(address(ledger));
-        uint256 slashed = stakes.slash(minerA, amount, address(vault));
-        IStakeManager.StakeInfo memory info = stakes.stakeOf(minerA);
-        vm.assertEq(slashed, amount < stake ? amount : stake, "slashed what it could");
-        vm.assertEq(info.staked + info.unbonding + slashed, stake, "nothing created or lost");
-        vm.assertEq(token.balanceOf(address(stakes)) + token.balanceOf(address(vault)), stake, "custody");
+        vm.assertEq(info(minerA).locked, 0, "every slot settled");
+        assertSmBooks();
+    }
+
+    function test_slash_neverTouchesLockedCollateral() public {
+        put(minerA, 100 ether);
+        sm.lockCollateral(minerA, 80 ether);
+        vm.assertEq(sm.slash(minerA, 50 ether, address(this)), 20 ether, "only free stake is reachable");
+        vm.assertEq(info(minerA).locked, 80 ether, "the open slot keeps its collateral");
+    }
+
+    function test_claimingWork_reArmsTheUnbondingClock() public {
+        put(minerA, 300 ether);
+        vm.prank(minerA);
+        sm.requestUnbond(100 ether);
+        vm.roll(block.number + UNBONDING_BLOCKS - 10);
+        sm.lockCollateral(minerA, 20 ether);
+        vm.assertEq(info(minerA).unbondReadyAt, block.number + UNBONDING_BLOCKS, "unbonding answers for the new slot");
+    }
+
+    function test_unlock_moreThanLocked_isLoudNeverSilent() public {
+        put(minerA, 100 ether);
+        sm.lockCollateral(minerA, 10 ether);
+        vm.expectEmit(true, false, false, true);
+        emit IStakeManager.CollateralShortfall(minerA, 30 ether, 10 ether);
+        sm.unlockCollateral(minerA, 30 ether);
+        vm.assertEq(info(minerA).locked, 0, "released what was there");
     }
 }
 
-contract StakeManager_Collateral is CrucibleTest {
-    function test_lockCollateral_onlyProtocol() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeUnauthorizedProtocol.selector, minerA));
-        vm.prank(minerA);
-        stakes.lockCollateral(minerA, 1);
-    }
-
-    function test_lockCollateral_revertsBeyondFree() public {
-        stakeAs(minerA, 100 ether);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeInsufficientFree.selector, minerA, 101 ether, 100 ether));
-        vm.prank(address(ledger));
-        stakes.lockCollateral(minerA, 101 ether);
-    }
-
-    function test_unlockCollateral_revertsBeyondLocked() public {
-        stakeAs(minerA, 100 ether);
-        vm.prank(address(ledger));
-        stakes.lockCollateral(minerA, 10 ether);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeUnlockExceedsLocked.selector, minerA, 11 ether, 10 ether));
-        vm.prank(address(ledger));
-        stakes.unlockCollateral(minerA, 11 ether);
-    }
-
-    function test_unlockCollateral_onlyProtocol() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeUnauthorizedProtocol.selector, minerA));
-        vm.prank(minerA);
-        stakes.unlockCollateral(minerA, 1);
-    }
-
-    function test_setProtocol_onlyOnce() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeProtocolAlreadySet.selector, address(ledger)));
-        stakes.setProtocol(minerA);
-    }
-
-    function test_setProtocol_onlyDeployer() public {
-        StakeManager fresh = new StakeManager(token, 1, 1, 10);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeUnauthorizedProtocol.selector, minerA));
-        vm.prank(minerA);
-        fresh.setProtocol(minerA);
-    }
-}
-
-contract StakeManager_Validators is CrucibleTest {
-    function test_registerValidator_needsMinimumStake() public {
-        stakeAs(validators[0], 99 ether);
-        vm.expectRevert(
-            abi.encodeWithSelector(IStakeManager.StakeTooLow.selector, validators[0], MIN_VALIDATOR_STAKE, 99 ether)
-        );
+/// @notice The validator set: weights move two epochs after a change, draws read a frozen epoch.
+contract StakeManager_Validators is StakeUnit {
+    function test_registration_countsOnlyTwoEpochsLater() public {
+        put(validators[0], 300 ether);
+        uint256 epoch = sm.currentEpoch();
         vm.prank(validators[0]);
-        stakes.registerValidator();
+        vm.expectEmit(true, false, false, true);
+        emit IStakeManager.ValidatorRegistered(validators[0], 0, epoch + 2, new uint32[](0));
+        sm.registerValidator(new uint32[](0));
+        vm.assertEq(sm.weightAt(validators[0], epoch), 0, "not drawable this epoch");
+        vm.assertEq(sm.weightAt(validators[0], epoch + 1), 0, "nor the next");
+        vm.assertEq(sm.weightAt(validators[0], epoch + 2), 300, "weight = whole tokens staked");
     }
 
-    function test_registerValidator_revertsWhenAlreadyRegistered() public {
-        stakeAs(validators[0], 100 ether);
+    function test_deregistered_staysDrawableUntilItsWeightDrops() public {
+        join(validators[0], 300 ether);
+        activate();
+        uint256 epoch = sm.currentEpoch();
         vm.prank(validators[0]);
-        stakes.registerValidator();
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeAlreadyValidator.selector, validators[0]));
-        vm.prank(validators[0]);
-        stakes.registerValidator();
+        sm.deregisterValidator();
+        vm.assertEq(sm.weightAt(validators[0], epoch), 300, "still drawable now");
+        vm.assertEq(sm.weightAt(validators[0], epoch + 2), 0, "gone two epochs later");
     }
 
-    function test_deregisterValidator_swapsAndPops() public {
+    function test_topUp_andUnbond_moveWeightsOnlyLater() public {
+        join(validators[0], 300 ether);
+        activate();
+        uint256 epoch = sm.currentEpoch();
+        put(validators[0], 700 ether);
+        vm.assertEq(sm.weightAt(validators[0], epoch), 300, "a top-up does not count now");
+        vm.assertEq(sm.weightAt(validators[0], epoch + 2), 1_000, "it counts two epochs later");
+        vm.prank(validators[0]);
+        sm.requestUnbond(950 ether);
+        vm.assertEq(sm.weightAt(validators[0], epoch + 2), 0, "below the minimum: no weight");
+    }
+
+    function test_draw_readsOnlyTheCurrentOrPreviousEpoch() public {
+        join(validators[0], 300 ether);
+        activate();
+        uint256 epoch = sm.currentEpoch();
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeEpochUnavailable.selector, epoch - 2, epoch));
+        sm.drawValidators(epoch - 2, bytes32(0), 1, address(0), 0);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeEpochUnavailable.selector, epoch + 1, epoch));
+        sm.drawValidators(epoch + 1, bytes32(0), 1, address(0), 0);
+    }
+
+    function test_draw_isWithoutReplacement_skipsTheExcluded_andThoseWhoCannotPay() public {
+        for (uint256 i; i < 5; ++i) join(validators[i], 300 ether);
+        activate();
+        sm.lockCollateral(validators[4], 295 ether); // at risk: 5 CRU, below a 10 CRU seat slash
+        uint256 epoch = sm.currentEpoch();
+        for (uint256 k; k < 50; ++k) {
+            address[] memory drawn = sm.drawValidators(epoch, keccak256(abi.encode(k)), 3, validators[0], 10 ether);
+            vm.assertEq(drawn.length, 3, "three seats");
+            for (uint256 a; a < 3; ++a) {
+                vm.assertNotEq(drawn[a], validators[0], "the excluded miner is never drawn");
+                vm.assertNotEq(drawn[a], validators[4], "a validator that cannot pay the slash is skipped");
+                for (uint256 b = a + 1; b < 3; ++b) vm.assertNotEq(drawn[a], drawn[b], "distinct seats");
+            }
+        }
+        vm.assertEq(sm.drawValidators(epoch, bytes32(0), 5, validators[0], 10 ether).length, 3, "only three eligible");
+    }
+
+    /// @dev 4,000 single-seat draws over stakes 100 / 200 / 700: frequencies follow stake (each within 4.5 standard
+    /// deviations of its expectation; the seeds are fixed, so the test is deterministic).
+    function test_draw_isStakeWeighted() public {
+        join(validators[0], 100 ether);
+        join(validators[1], 200 ether);
+        join(validators[2], 700 ether);
+        activate();
+        uint256 epoch = sm.currentEpoch();
+        uint256[3] memory hits;
+        uint256 n = 4_000;
+        for (uint256 k; k < n; ++k) {
+            address v = sm.drawValidators(epoch, keccak256(abi.encode("w", k)), 1, address(0), 0)[0];
+            for (uint256 i; i < 3; ++i) if (v == validators[i]) ++hits[i];
+        }
+        uint256[3] memory per1000 = [uint256(100), 200, 700];
         for (uint256 i; i < 3; ++i) {
-            stakeAs(validators[i], 100 ether);
-            vm.prank(validators[i]);
-            stakes.registerValidator();
+            uint256 expected = n * per1000[i] / 1_000;
+            // sd = sqrt(n p (1-p)) <= 29 for these p; 4.5 sd = 131.
+            vm.assertLe(hits[i], expected + 131, "not above its stake share");
+            vm.assertGe(hits[i] + 131, expected, "not below its stake share");
         }
-        vm.prank(validators[0]);
-        stakes.deregisterValidator();
-        vm.assertEq(stakes.validatorCount(), 2, "two left");
-        vm.assertEq(stakes.validatorAt(0), validators[2], "last moved into the hole");
-        vm.assertEq(stakes.validatorAt(1), validators[1], "others stay");
-    }
-
-    function test_deregisterValidator_revertsWhenNotValidator() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeNotValidator.selector, validators[0]));
-        vm.prank(validators[0]);
-        stakes.deregisterValidator();
-    }
-
-    function test_drawValidator_revertsOnEmptySet() public {
-        vm.expectRevert(IStakeManager.StakeNoValidators.selector);
-        stakes.drawValidator(1);
-    }
-
-    function test_validatorAt_revertsOutOfRange() public {
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeValidatorIndexOutOfRange.selector, 0, 0));
-        stakes.validatorAt(0);
-    }
-
-    function test_slash_belowMinimumDropsValidator() public {
-        stakeAs(validators[0], 100 ether);
-        vm.prank(validators[0]);
-        stakes.registerValidator();
-        vm.prank(address(ledger));
-        stakes.slash(validators[0], 1 ether, address(vault));
-        vm.assertFalse(stakes.isValidator(validators[0]), "dropped");
     }
 }

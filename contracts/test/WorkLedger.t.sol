@@ -3,17 +3,13 @@ pragma solidity ^0.8.24;
 
 import {CrucibleTest} from "./utils/CrucibleTest.sol";
 import {IJobTypes} from "../src/interfaces/IJobTypes.sol";
-import {IWorkLedger} from "../src/interfaces/IWorkLedger.sol";
+import {ILedgerTypes} from "../src/interfaces/ILedgerTypes.sol";
 import {IStakeManager} from "../src/interfaces/IStakeManager.sol";
 
 /// @notice Shared steps of the protocol's story, used by the ledger tests below.
 abstract contract LedgerStory is CrucibleTest {
     bytes32 internal constant HONEST = keccak256("honest run");
-    IWorkLedger.Panel internal constant AUDIT = IWorkLedger.Panel.Audit;
-    IWorkLedger.Panel internal constant COMMITTEE = IWorkLedger.Panel.Committee;
-    IWorkLedger.Verdict internal constant PASS = IWorkLedger.Verdict.Pass;
-    IWorkLedger.Verdict internal constant FAIL = IWorkLedger.Verdict.Fail;
-    IWorkLedger.Verdict internal constant NONE = IWorkLedger.Verdict.None;
+    bytes32 internal constant CHEAT = keccak256("cheating run");
 
     uint256 internal jobId;
 
@@ -23,758 +19,384 @@ abstract contract LedgerStory is CrucibleTest {
         jobId = postJob(defaultParams());
     }
 
-    /// @dev Miner claims, submits, waits for the seed, and reveals the sampled checkpoints.
-    function submitAndReveal(uint16 slot, address miner, bytes32 variant) internal returns (IWorkLedger.Commitment memory c) {
-        c = claimAndSubmit(jobId, 0, slot, miner, variant, keccak256(abi.encode("random seal", slot)));
-        vm.roll(timeline(jobId, 0, slot).seedBlock + 1);
-        revealSampled(jobId, 0, slot, miner, variant, c);
+    /// @dev Miner claims, submits, the seed block's randomness is recorded, and the miner reveals.
+    function submitAndReveal(uint256 job, uint16 slot, address miner, bytes32 variant)
+        internal
+        returns (ILedgerTypes.Commitment memory c)
+    {
+        c = claimAndSubmit(job, 0, slot, miner, variant);
+        seed(job, 0, slot);
+        revealSampled(job, 0, slot, miner, variant, c);
     }
 
-    function disputeWith(uint16 slot, IWorkLedger.Verdict[3] memory verdicts) internal {
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, slot);
-        vm.roll(t.disputeSeedBlock + 1);
-        for (uint8 seat; seat < 3; ++seat) {
-            if (verdicts[seat] != NONE) commitSeat(jobId, 0, slot, COMMITTEE, seat, verdicts[seat]);
-        }
-        vm.roll(t.disputeCommitEnd + 1);
-        for (uint8 seat; seat < 3; ++seat) {
-            if (verdicts[seat] != NONE) revealSeat(jobId, 0, slot, COMMITTEE, seat, verdicts[seat]);
-        }
-        vm.roll(t.disputeRevealEnd + 1);
+    function settleAfterUnseal(uint256 job, uint16 slot) internal {
+        vm.roll(timeline(job, 0, slot).unsealEnd + 1);
+        ledger.settleSubmission(job, 0, slot);
     }
 
-    /// @dev Settles every committed seat of both panels: losers first (their slashes fund the bounty), then winners.
-    function settleAllSeats(uint16 slot) internal {
-        IWorkLedger.SubjectView memory v = lens.subjectOf(jobId, 0, slot);
-        bool minerWon = v.outcome == IWorkLedger.Outcome.Accepted;
-        for (uint256 pass; pass < 2; ++pass) {
-            for (uint8 panel; panel < 2; ++panel) {
-                for (uint8 seat; seat < 3; ++seat) {
-                    IWorkLedger.Seat memory st = ledger.seatOf(v.key, IWorkLedger.Panel(panel), seat);
-                    if (st.flags == 0 || st.flags & 8 != 0) continue;
-                    bool winner = st.flags != 1 && ((st.flags & 2 != 0) == minerWon);
-                    if ((pass == 0) == winner) continue;
-                    ledger.settleSeat(jobId, 0, slot, IWorkLedger.Panel(panel), seat);
-                }
-            }
-        }
+    function outcome(uint256 job, uint16 slot) internal view returns (ILedgerTypes.Outcome) {
+        return view_(job, 0, slot).outcome;
     }
 
-    function claimable(address who) internal view returns (uint256) {
-        return vault.claimableOf(who);
+    function staked(address who) internal view returns (uint256) {
+        return stakes.stakeOf(who).staked;
     }
 }
 
+/// @notice The protocol's story: honest work paid, cheats slashed, accusers and lazy validators caught.
 contract WorkLedger_Story is LedgerStory {
     function test_honestWork_isAuditedAcceptedAndPaid() public {
-        submitAndReveal(0, minerA, HONEST);
+        submitAndReveal(jobId, 0, minerA, HONEST);
         auditWith(jobId, 0, 0, pass3());
-        vm.roll(timeline(jobId, 0, 0).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 0);
+        settleAfterUnseal(jobId, 0);
 
-        IWorkLedger.SubjectView memory v = lens.subjectOf(jobId, 0, 0);
-        vm.assertEq(uint256(v.outcome), uint256(IWorkLedger.Outcome.Accepted), "accepted");
-        vm.assertEq(claimable(minerA), 10 ether, "miner paid its reward");
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.Accepted), "accepted");
+        vm.assertEq(vault.claimableOf(minerA), 10 ether, "miner paid its reward");
         vm.assertEq(stakes.stakeOf(minerA).locked, 0, "collateral released");
-        settleAllSeats(0);
-        uint256 paidToValidators;
-        for (uint256 i; i < validators.length; ++i) paidToValidators += claimable(validators[i]);
-        vm.assertEq(paidToValidators, 3 ether, "three matching seats paid");
-        vm.assertEq(lens.subjectOf(jobId, 0, 0).poolBalance, 0, "pool closed");
+        vm.assertEq(staked(minerA), 500 ether, "honest miner's stake untouched");
+        settleAllSeats(jobId, 0, 0);
+        for (uint256 seat; seat < 3; ++seat) {
+            address v = holderOf(jobId, 0, 0, AUDIT, seat);
+            vm.assertEq(vault.claimableOf(v), 1 ether, "each audit seat paid its reward");
+            vm.assertEq(staked(v), 300 ether, "honest validator's stake untouched");
+        }
         assertBooksBalance();
     }
 
-    function test_cheatingMiner_isSlashedAndChallengersPaid() public {
-        submitAndReveal(0, minerA, keccak256("skipped steps"));
+    function test_cheat_isDisputedSlashedAndChallengersPaid() public {
+        submitAndReveal(jobId, 0, minerA, CHEAT);
         auditWith(jobId, 0, 0, fail3());
-        disputeWith(0, fail3());
-        uint256 stakeBefore = stakes.stakeOf(minerA).staked;
+        disputeWith(jobId, 0, 0, fail3());
         ledger.settleSubmission(jobId, 0, 0);
 
-        IWorkLedger.SubjectView memory v = lens.subjectOf(jobId, 0, 0);
-        vm.assertEq(uint256(v.outcome), uint256(IWorkLedger.Outcome.RejectedCheat), "rejected as a cheat");
-        uint256 expectedSlash = 20 ether + (stakeBefore - 20 ether) / 10;
-        vm.assertEq(stakes.stakeOf(minerA).staked, stakeBefore - expectedSlash, "collateral + 10% slashed");
-        vm.assertEq(claimable(minerA), 0, "cheat earns nothing");
-        settleAllSeats(0);
-        // Six winning seats share half the slash; audit seats also earn their reward.
-        uint256 bountyEach = expectedSlash / 2 / 6;
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.RejectedCheat), "rejected");
+        // Collateral 20 + 10% of the free and unbonding stake left (480): 68 CRU.
+        vm.assertEq(staked(minerA), 500 ether - 68 ether, "collateral plus a slice slashed");
+        vm.assertEq(vault.claimableOf(minerA), 0, "cheat earns nothing");
+        uint256 escrowBefore = vault.escrowOf(jobId);
+        settleAllSeats(jobId, 0, 0);
+        // Audit winners' rewards come out of the slash (3 CRU); half of the remaining 65 CRU goes to the six winners
+        // (a validator may sit on both panels and is then paid for each seat).
+        uint256 bounty = uint256(65 ether) * 5_000 / 10_000 / 6;
         uint256 paid;
-        for (uint256 i; i < validators.length; ++i) paid += claimable(validators[i]);
-        vm.assertEq(paid, 6 * bountyEach + 3 ether, "challengers paid bounty and rewards");
-        vm.assertEq(lens.subjectOf(jobId, 0, 0).poolBalance, 0, "rest returned to the escrow");
+        for (uint256 i; i < validators.length; ++i) paid += vault.claimableOf(validators[i]);
+        vm.assertEq(paid, 3 ether + 6 * bounty, "three rewards and six bounty shares");
+        vm.assertEq(vault.escrowOf(jobId), escrowBefore + 65 ether - 6 * bounty, "the rest refills the escrow");
         assertBooksBalance();
     }
 
-    function test_falseAccuser_isSlashedAndHonestMinerPaid() public {
-        submitAndReveal(0, minerA, HONEST);
+    function test_falseAccuser_isOutvotedAndSlashed() public {
+        submitAndReveal(jobId, 0, minerA, HONEST);
         auditWith(jobId, 0, 0, [FAIL, PASS, PASS]);
-        disputeWith(0, pass3());
+        disputeWith(jobId, 0, 0, pass3());
         ledger.settleSubmission(jobId, 0, 0);
-        vm.assertEq(claimable(minerA), 10 ether, "honest miner paid");
-
-        address accuser = ledger.seatOf(subject(jobId, 0, 0), AUDIT, 0).validator;
-        uint256 before = stakes.stakeOf(accuser).staked;
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 0);
-        vm.assertEq(stakes.stakeOf(accuser).staked, before - 10 ether, "false accuser slashed");
-        settleAllSeats(0);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.Accepted), "committee backs the miner");
+        address accuser = holderOf(jobId, 0, 0, AUDIT, 0);
+        uint256 before = staked(accuser);
+        settleAllSeats(jobId, 0, 0);
+        vm.assertEq(staked(accuser), before - 10 ether, "false accuser slashed validatorSlash");
+        vm.assertEq(vault.claimableOf(minerA), 10 ether, "miner paid");
         assertBooksBalance();
     }
 
-    function test_lazyValidator_isCaughtByPlantedForcedError() public {
-        bytes32 sentinelSalt = keccak256("sentinel secret");
-        bytes32 seal = lens.forcedErrorSeal(ledger.subjectKey(jobId, 0, 0), sentinelSalt);
-        // The sponsor's sentinel plants known-bad work in a slot like any miner.
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerB, keccak256("planted"), seal);
-        vm.roll(timeline(jobId, 0, 0).seedBlock + 1);
-        revealSampled(jobId, 0, 0, minerB, keccak256("planted"), c);
-        auditWith(jobId, 0, 0, [PASS, FAIL, FAIL]); // seat 0 approves without checking
-        vm.roll(timeline(jobId, 0, 0).revealEnd + 1);
-        vm.prank(sponsor);
-        ledger.unsealForcedError(jobId, 0, 0, c, sentinelSalt);
-        vm.roll(timeline(jobId, 0, 0).unsealEnd + 1);
-        uint256 sentinelStake = stakes.stakeOf(minerB).staked;
-        ledger.settleSubmission(jobId, 0, 0);
-
-        vm.assertEq(
-            uint256(lens.subjectOf(jobId, 0, 0).outcome), uint256(IWorkLedger.Outcome.RejectedPlanted), "planted"
-        );
-        vm.assertEq(stakes.stakeOf(minerB).staked, sentinelStake, "sentinel not slashed");
-        vm.assertEq(stakes.stakeOf(minerB).locked, 0, "sentinel collateral released");
-        address lazy = ledger.seatOf(subject(jobId, 0, 0), AUDIT, 0).validator;
-        uint256 lazyBefore = stakes.stakeOf(lazy).staked;
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 0);
-        vm.assertEq(stakes.stakeOf(lazy).staked, lazyBefore - 10 ether, "lazy validator slashed");
-        settleAllSeats(0);
-        assertBooksBalance();
-    }
-
-    function test_withheldCheckpoints_slashTheMiner() public {
-        claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        uint256 before = stakes.stakeOf(minerA).staked;
-        vm.roll(timeline(jobId, 0, 0).revealDeadline + 1);
-        ledger.settleSubmission(jobId, 0, 0);
-        vm.assertEq(
-            uint256(lens.subjectOf(jobId, 0, 0).outcome), uint256(IWorkLedger.Outcome.RejectedWithheld), "withheld"
-        );
-        vm.assertLt(stakes.stakeOf(minerA).staked, before, "slashed for silence");
-        assertBooksBalance();
-    }
-
-    function test_copiedWork_cannotBeRevealedByTheCopier() public {
-        // minerB copies minerA's commitment for its own slot: the leaves bind minerA, so no proof verifies.
-        IWorkLedger.Commitment memory stolen = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
+    function test_copiedWork_doesNotOpenUnderTheCopiersAddress() public {
+        ILedgerTypes.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST);
+        // minerB copies minerA's commitment: the leaves bind minerA, so minerB can never reveal them.
         vm.prank(minerB);
         ledger.claimSlot(jobId, 0, 1);
         vm.prank(minerB);
-        ledger.submit(jobId, 0, 1, "bafy-bundle", stolen.resultDigest, stolen.merkleRoot, bytes32(0));
-        vm.roll(timeline(jobId, 0, 1).seedBlock + 1);
+        ledger.submit(jobId, 0, 1, "bafy-bundle", c.resultDigest, c.merkleRoot);
+        seed(jobId, 0, 1);
+        (ILedgerTypes.Boundary[] memory b, string[] memory cids) = boundariesFor(jobId, 0, 0, minerA, HONEST);
         uint32[] memory sampled = lens.sampledIntervals(jobId, 0, 1);
-        bytes32[4] memory l = leaves(jobId, 0, 0, minerA, HONEST);
-        IWorkLedger.Boundary[] memory b = new IWorkLedger.Boundary[](4);
-        string[] memory cids = new string[](4);
-        for (uint256 j; j < 2; ++j) {
-            for (uint256 e; e < 2; ++e) {
-                uint256 i = sampled[j] + e;
-                b[2 * j + e] = IWorkLedger.Boundary(uint32(i), ckptDigest(HONEST, i), traceDigest(HONEST, i), proofFor(l, i));
-            }
-        }
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerInvalidMerkleProof.selector, subject(jobId, 0, 1), b[0].index)
-        );
+        for (uint256 j; j < b.length; ++j) b[j].index = uint32(sampled[j / 2] + j % 2);
         vm.prank(minerB);
-        ledger.revealCheckpoints(jobId, 0, 1, stolen, b, cids);
+        vm.expectRevert();
+        ledger.revealCheckpoints(jobId, 0, 1, c, b, cids);
     }
 
-    function test_committeeNoShow_fallsBackToAuditMajority() public {
-        submitAndReveal(0, minerA, keccak256("noisy weights"));
-        auditWith(jobId, 0, 0, [FAIL, FAIL, PASS]);
-        vm.roll(timeline(jobId, 0, 0).disputeRevealEnd + 1);
+    function test_withheldCheckpoints_slashTheMiner() public {
+        claimAndSubmit(jobId, 0, 0, minerA, HONEST);
+        seed(jobId, 0, 0);
+        vm.roll(timeline(jobId, 0, 0).revealDeadline + 1);
         ledger.settleSubmission(jobId, 0, 0);
-        vm.assertEq(
-            uint256(lens.subjectOf(jobId, 0, 0).outcome), uint256(IWorkLedger.Outcome.RejectedCheat), "majority"
-        );
-        settleAllSeats(0);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.RejectedWithheld), "withheld");
+        vm.assertEq(staked(minerA), 432 ether, "collateral + slice slashed");
         assertBooksBalance();
     }
 
-    function test_nonRevealingSeat_isSlashedIntoEscrow() public {
-        submitAndReveal(0, minerA, HONEST);
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        address silent = commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.roll(t.unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 0);
+    function test_silentDrawnSeat_andUnrevealedSeat_areSlashedIntoTheEscrow() public {
+        submitAndReveal(jobId, 0, minerA, HONEST);
+        // Seat 0 never commits; seat 1 commits and never reveals; seat 2 does its job.
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        commitSeat(jobId, 0, 0, AUDIT, 1, PASS);
+        commitSeat(jobId, 0, 0, AUDIT, 2, PASS);
+        vm.roll(timeline(jobId, 0, 0).commitEnd + 1);
+        revealSeat(jobId, 0, 0, AUDIT, 2, PASS);
+        settleAfterUnseal(jobId, 0);
         uint256 escrowBefore = vault.escrowOf(jobId);
-        uint256 before = stakes.stakeOf(silent).staked;
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 0);
-        vm.assertEq(stakes.stakeOf(silent).staked, before - 10 ether, "silence slashed");
-        vm.assertEq(vault.escrowOf(jobId), escrowBefore + 10 ether, "into the escrow");
+        address silent = holderOf(jobId, 0, 0, AUDIT, 0);
+        address unrevealed = holderOf(jobId, 0, 0, AUDIT, 1);
+        settleAllSeats(jobId, 0, 0);
+        vm.assertEq(staked(silent), 290 ether, "drawn and silent: slashed");
+        vm.assertEq(staked(unrevealed), 290 ether, "committed, never revealed: slashed");
+        vm.assertEq(vault.escrowOf(jobId), escrowBefore + 20 ether, "their slashes refill the escrow");
         assertBooksBalance();
     }
 
-    function test_unauditedWork_isAcceptedAfterTheRevealDeadline() public {
+    function test_unauditedWork_isAcceptedOnlyAfterTheUnsealWindow() public {
         IJobTypes.JobParams memory p = defaultParams();
-        p.auditBps = 0;
-        jobId = postJob(p);
-        claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        vm.roll(t.revealDeadline);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerTooEarly.selector, subject(jobId, 0, 0), t.revealDeadline + 1, t.revealDeadline
-            )
-        );
-        ledger.settleSubmission(jobId, 0, 0);
-        vm.roll(t.revealDeadline + 1);
-        ledger.settleSubmission(jobId, 0, 0);
-        vm.assertEq(claimable(minerA), 10 ether, "paid");
+        p.auditBps = 1; // almost never audited
+        uint256 job = postJob(p);
+        claimAndSubmit(job, 0, 0, minerA, HONEST);
+        seed(job, 0, 0);
+        (bool known, bool audited) = lens.auditStatus(job, 0, 0);
+        vm.assertTrue(known && !audited, "not audited");
+        vm.roll(timeline(job, 0, 0).revealDeadline + 1);
+        vm.expectRevert();
+        ledger.settleSubmission(job, 0, 0);
+        settleAfterUnseal(job, 0);
+        vm.assertEq(uint256(outcome(job, 0)), uint256(ILedgerTypes.Outcome.Accepted), "accepted");
+        vm.assertEq(vault.claimableOf(minerA), 10 ether, "paid");
     }
 }
 
-contract WorkLedger_Rounds is LedgerStory {
-    function setUp() public override {
-        super.setUp();
+/// @notice Randomness that nobody recorded, panels that never answer: every path still ends, and nobody is paid for
+/// work nobody checked.
+contract WorkLedger_Retries is LedgerStory {
+    function test_missedSeedBlock_isRetriedAndForcesAnAudit() public {
         IJobTypes.JobParams memory p = defaultParams();
-        p.auditBps = 0; // work slots go unaudited here; aggregates are always audited
-        jobId = postJob(p);
+        p.auditBps = 1;
+        uint256 job = postJob(p);
+        claimAndSubmit(job, 0, 0, minerA, HONEST);
+        ILedgerTypes.Timeline memory first = timeline(job, 0, 0);
+        // Nobody records the first seed block; the second try's randomness is recorded.
+        vm.roll(first.seedBlock + 1);
+        recordAt(first.seedBlock + p.windows.seedDelay);
+        vm.roll(block.number + 1);
+        (bool known, bool audited) = lens.auditStatus(job, 0, 0);
+        vm.assertTrue(known && audited, "a retried seed always audits");
+        vm.assertEq(timeline(job, 0, 0).seedBlock, first.seedBlock + p.windows.seedDelay, "timeline follows the retry");
+        revealSampled(job, 0, 0, minerA, HONEST, commitmentOf(_root(job, minerA), ckptDigest(HONEST, 3)));
+        auditWith(job, 0, 0, pass3());
+        settleAfterUnseal(job, 0);
+        vm.assertEq(uint256(outcome(job, 0)), uint256(ILedgerTypes.Outcome.Accepted), "accepted, not slashed");
     }
 
-    function _finishWorkSlots(uint16 round) internal {
-        claimAndSubmitRound(round, 0, minerA);
-        claimAndSubmitRound(round, 1, minerB);
-        vm.roll(timeline(jobId, round, 1).revealDeadline + 1);
-        ledger.settleSubmission(jobId, round, 0);
-        ledger.settleSubmission(jobId, round, 1);
+    function test_everySeedTryMissed_settlesUnverified_collateralBack_notPaid() public {
+        claimAndSubmit(jobId, 0, 0, minerA, HONEST);
+        ILedgerTypes.Timeline memory t = timeline(jobId, 0, 0);
+        vm.roll(t.seedBlock + 3 * 2 + 1);
+        ledger.settleSubmission(jobId, 0, 0);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.Unverified), "unverified");
+        vm.assertEq(staked(minerA), 500 ether, "nothing slashed");
+        vm.assertEq(stakes.stakeOf(minerA).locked, 0, "collateral released");
+        vm.assertEq(vault.claimableOf(minerA), 0, "nothing paid");
     }
 
-    function claimAndSubmitRound(uint16 round, uint16 slot, address miner) internal {
-        claimAndSubmit(jobId, round, slot, miner, keccak256(abi.encode("work", round, slot)), bytes32(0));
+    function test_silentAuditPanel_isRedrawnFromItsOwnSeedBlock() public {
+        submitAndReveal(jobId, 0, minerA, HONEST);
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        ILedgerTypes.Timeline memory first = timeline(jobId, 0, 0);
+        vm.roll(first.revealEnd + 1);
+        // Attempt 1 draws from the randomness of (revealEnd + seedDelay), seats 3..5.
+        ILedgerTypes.Timeline memory second = timeline(jobId, 0, 0);
+        vm.assertEq(second.panelSeedBlock, first.revealEnd + 2, "re-draw seed block");
+        recordAt(second.panelSeedBlock);
+        vm.roll(second.panelSeedBlock + 1);
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        for (uint256 seat = 3; seat < 6; ++seat) commitSeat(jobId, 0, 0, AUDIT, seat, PASS);
+        vm.roll(second.commitEnd + 1);
+        for (uint256 seat = 3; seat < 6; ++seat) revealSeat(jobId, 0, 0, AUDIT, seat, PASS);
+        settleAfterUnseal(jobId, 0);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.Accepted), "accepted by the re-drawn panel");
+        settleAllSeats(jobId, 0, 0);
+        vm.assertEq(staked(holderOf(jobId, 0, 0, AUDIT, 0)), 290 ether, "the first panel's silent seat is slashed");
+        assertBooksBalance();
     }
 
-    function _aggregate(uint16 round, bytes32 digest, IWorkLedger.Verdict[3] memory verdicts) internal {
-        vm.prank(aggregator);
-        ledger.claimSlot(jobId, round, 2);
-        vm.prank(aggregator);
-        ledger.submit(jobId, round, 2, "bafy-aggregate", digest, bytes32(0), bytes32(0));
-        IWorkLedger.Timeline memory t = timeline(jobId, round, 2);
-        vm.roll(t.seedBlock + 1);
-        for (uint8 seat; seat < 3; ++seat) commitSeat(jobId, round, 2, AUDIT, seat, verdicts[seat]);
-        vm.roll(t.commitEnd + 1);
-        for (uint8 seat; seat < 3; ++seat) revealSeat(jobId, round, 2, AUDIT, seat, verdicts[seat]);
+    function test_noVerdictAfterEveryAttempt_isUnverified_neverPaid() public {
+        submitAndReveal(jobId, 0, minerA, HONEST);
+        vm.roll(timeline(jobId, 0, 0).revealEnd + 3 * 42 + 1);
+        ledger.settleSubmission(jobId, 0, 0);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.Unverified), "unverified");
+        vm.assertEq(vault.claimableOf(minerA), 0, "audited work nobody checked is not paid");
+        vm.assertEq(staked(minerA), 500 ether, "nor slashed");
     }
 
-    function test_aggregation_opensTheNextRoundAndCompletesTheJob() public {
-        _finishWorkSlots(0);
-        _aggregate(0, keccak256("aggregate 0"), pass3());
-        vm.roll(timeline(jobId, 0, 2).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 2);
+    function test_silentCommittee_fallsBackToTheAuditMajority() public {
+        submitAndReveal(jobId, 0, minerA, CHEAT);
+        auditWith(jobId, 0, 0, [FAIL, FAIL, PASS]);
+        ILedgerTypes.Timeline memory t = timeline(jobId, 0, 0);
+        vm.roll(t.disputeRevealEnd + 3 * 42 + 1);
+        ledger.settleSubmission(jobId, 0, 0);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.RejectedCheat), "audit majority decides");
+    }
+
+    function _root(uint256 job, address miner) internal view returns (bytes32) {
+        bytes32[4] memory l = leaves(job, 0, 0, miner, HONEST);
+        return keccak256(abi.encode(keccak256(abi.encode(l[0], l[1])), keccak256(abi.encode(l[2], l[3]))));
+    }
+}
+
+/// @notice Planted errors: only the sponsor's sealed set opens, and a validator that passed correct work never loses.
+contract WorkLedger_Plants is LedgerStory {
+    bytes32 internal constant PLANT_SALT = keccak256("plant salt");
+
+    function _plantedJob() internal returns (uint256 job) {
+        IJobTypes.JobParams memory p = defaultParams();
+        p.plantBond = 50 ether;
+        job = postJobWithPlants(p, plantRootOf(0, 0, sentinel, PLANT_SALT));
+    }
+
+    function _unseal(uint256 job) internal {
+        vm.roll(timeline(job, 0, 0).revealEnd + 1);
+        ledger.unsealPlant(job, 0, 0, PLANT_SALT, new bytes32[](0));
+    }
+
+    function test_lazyValidator_isCaughtByAPlant_andTheSentinelKeepsItsStake() public {
+        uint256 job = _plantedJob();
+        submitAndReveal(job, 0, sentinel, CHEAT);
+        auditWith(job, 0, 0, [PASS, FAIL, FAIL]); // seat 0 passed without replaying
+        _unseal(job);
+        disputeWith(job, 0, 0, fail3());
+        ledger.settleSubmission(job, 0, 0);
+        vm.assertEq(uint256(outcome(job, 0)), uint256(ILedgerTypes.Outcome.RejectedPlanted), "plant confirmed");
+        vm.assertEq(staked(sentinel), 500 ether, "the sentinel is not slashed");
+        address lazy = holderOf(job, 0, 0, AUDIT, 0);
+        uint256 supplyBefore = token.totalSupply();
+        settleAllSeats(job, 0, 0);
+        vm.assertEq(staked(lazy), 290 ether, "the lazy seat is slashed");
+        vm.assertLt(token.totalSupply(), supplyBefore, "what the winners do not get is burned, not refunded");
+        assertBooksBalance();
+    }
+
+    function test_plantOfCorrectWork_slashesTheSentinel_neverTheValidators() public {
+        uint256 job = _plantedJob();
+        submitAndReveal(job, 0, sentinel, HONEST);
+        auditWith(job, 0, 0, pass3()); // honest validators pass correct work
+        _unseal(job);
+        disputeWith(job, 0, 0, pass3());
+        ledger.settleSubmission(job, 0, 0);
+        vm.assertEq(uint256(outcome(job, 0)), uint256(ILedgerTypes.Outcome.PlantRefuted), "plant refuted");
+        vm.assertEq(staked(sentinel), 432 ether, "the sentinel loses collateral and slice");
+        settleAllSeats(job, 0, 0);
+        for (uint256 seat; seat < 3; ++seat) {
+            address v = holderOf(job, 0, 0, AUDIT, seat);
+            vm.assertEq(staked(v), 300 ether, "a validator that passed correct work never loses");
+            vm.assertGt(vault.claimableOf(v), 1 ether, "and is paid reward plus bounty");
+        }
+        assertBooksBalance();
+    }
+
+    function test_aMinerCannotClaimThePlantOfItsOwnSlot() public {
+        uint256 job = _plantedJob();
+        submitAndReveal(job, 0, minerA, CHEAT); // minerA holds the slot the sponsor planted for its sentinel
+        auditWith(job, 0, 0, fail3());
+        vm.roll(timeline(job, 0, 0).revealEnd + 1);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerPlantMismatch.selector, subject(job, 0, 0), minerA));
+        ledger.unsealPlant(job, 0, 0, PLANT_SALT, new bytes32[](0));
+    }
+
+    function test_anUnauditedPlant_isUnsealedOnlyAfterTheAuditsBesideItClose() public {
+        IJobTypes.JobParams memory p = defaultParams();
+        p.auditBps = 1;
+        uint256 job = postJobWithPlants(p, plantRootOf(0, 0, sentinel, PLANT_SALT));
+        claimAndSubmit(job, 0, 0, sentinel, CHEAT);
+        seed(job, 0, 0);
+        ILedgerTypes.Timeline memory t = timeline(job, 0, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerTooEarly.selector, subject(job, 0, 0), t.revealEnd + 1, block.number)
+        );
+        ledger.unsealPlant(job, 0, 0, PLANT_SALT, new bytes32[](0));
+        vm.roll(t.revealEnd + 1);
+        ledger.unsealPlant(job, 0, 0, PLANT_SALT, new bytes32[](0));
+        vm.roll(t.unsealEnd + 1);
+        ledger.settleSubmission(job, 0, 0);
+        vm.assertEq(uint256(outcome(job, 0)), uint256(ILedgerTypes.Outcome.RejectedPlanted), "never aggregated");
+    }
+}
+
+/// @notice Rounds: aggregation opens the next round, a wrong aggregate gets a fresh slot, and every job ends.
+contract WorkLedger_Rounds is LedgerStory {
+    function _settleRoundWork(uint256 job, uint16 round) internal {
+        for (uint16 slot; slot < 2; ++slot) {
+            address miner = slot == 0 ? minerA : minerB;
+            ILedgerTypes.Commitment memory c = claimAndSubmit(job, round, slot, miner, HONEST);
+            recordAt(timeline(job, round, slot).seedBlock);
+            vm.roll(block.number + 1);
+            revealSampled(job, round, slot, miner, HONEST, c);
+            auditWith(job, round, slot, pass3());
+            vm.roll(timeline(job, round, slot).unsealEnd + 1);
+            ledger.settleSubmission(job, round, slot);
+        }
+    }
+
+    function _aggregate(uint256 job, uint16 round, uint16 slot, address who, bytes32 digest, bool correct) internal {
+        vm.prank(who);
+        ledger.claimSlot(job, round, slot);
+        vm.prank(who);
+        ledger.submit(job, round, slot, "bafy-aggregate", digest, bytes32(0));
+        recordAt(timeline(job, round, slot).seedBlock);
+        vm.roll(block.number + 1);
+        auditWith(job, round, slot, correct ? pass3() : fail3());
+        if (!correct) disputeWith(job, round, slot, fail3());
+        else vm.roll(timeline(job, round, slot).unsealEnd + 1);
+        ledger.settleSubmission(job, round, slot);
+    }
+
+    function test_aggregationOpensTheNextRound_andTheJobCompletes() public {
+        _settleRoundWork(jobId, 0);
+        _aggregate(jobId, 0, 2, aggregator, keccak256("aggregate 0"), true);
         (, IJobTypes.JobStatus status, uint16 current) = ledger.jobState(jobId);
         vm.assertEq(current, 1, "round 1 open");
-        vm.assertEq(ledger.roundOf(jobId, 1).baseDigest, keccak256("aggregate 0"), "base is the aggregate");
-        vm.assertEq(claimable(aggregator), 2 ether, "aggregator paid");
-
-        _finishWorkSlots(1);
-        _aggregate(1, keccak256("aggregate 1"), pass3());
-        vm.roll(timeline(jobId, 1, 2).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 1, 2);
+        vm.assertEq(ledger.roundOf(jobId, 1).baseDigest, keccak256("aggregate 0"), "next base is the aggregate");
+        _settleRoundWork(jobId, 1);
+        _aggregate(jobId, 1, 2, aggregator, keccak256("aggregate 1"), true);
         (, status,) = ledger.jobState(jobId);
         vm.assertEq(uint256(status), uint256(IJobTypes.JobStatus.Completed), "completed");
+        vm.prank(sponsor);
+        ledger.refundEscrow(jobId);
+        assertBooksBalance();
+    }
 
-        uint256 before = claimable(sponsor);
+    function test_wrongAggregate_isRejected_andTheRoundGetsAFreshSlot() public {
+        _settleRoundWork(jobId, 0);
+        _aggregate(jobId, 0, 2, aggregator, keccak256("wrong"), false);
+        vm.assertEq(ledger.roundOf(jobId, 0).failedAggregates, 1, "one aggregate rejected");
+        _aggregate(jobId, 0, 3, minerA, keccak256("right"), true);
+        (,, uint16 current) = ledger.jobState(jobId);
+        vm.assertEq(current, 1, "the correct aggregate opened round 1");
+        assertBooksBalance();
+    }
+
+    function test_unclaimedAggregationSlot_abandonsTheJob_andTheSponsorIsRefunded() public {
+        _settleRoundWork(jobId, 0);
+        vm.roll(block.number + 101);
+        ledger.vacateSlot(jobId, 0, 2);
+        (, IJobTypes.JobStatus status,) = ledger.jobState(jobId);
+        vm.assertEq(uint256(status), uint256(IJobTypes.JobStatus.Abandoned), "abandoned");
+        settleAllSeats(jobId, 0, 0);
+        settleAllSeats(jobId, 0, 1);
         vm.prank(sponsor);
         uint256 refunded = ledger.refundEscrow(jobId);
-        vm.assertGt(refunded, 0, "unspent escrow refunded");
-        vm.assertEq(claimable(sponsor), before + refunded, "to the sponsor");
+        vm.assertGt(refunded, 0, "the unspent escrow goes back");
         assertBooksBalance();
     }
 
-    function test_wrongAggregate_isRejectedAndTheSlotReopens() public {
-        _finishWorkSlots(0);
-        _aggregate(0, keccak256("wrong aggregate"), fail3());
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 2);
-        vm.roll(t.disputeRevealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 2);
-        vm.assertEq(uint256(lens.subjectOf(jobId, 0, 2).status), uint256(IWorkLedger.SlotStatus.Rejected), "rejected");
-        vm.assertEq(ledger.roundOf(jobId, 0).failedAggregates, 1, "one failed aggregate");
-        // The round's next aggregation slot is W + 1; the old one stays settled for its seats.
-        vm.prank(minerB);
-        ledger.claimSlot(jobId, 0, 3);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSlotOutOfRange.selector, 2, 3));
-        vm.prank(aggregator);
-        ledger.claimSlot(jobId, 0, 2);
-        (,, uint16 current) = ledger.jobState(jobId);
-        vm.assertEq(current, 0, "round 0 still open");
-        assertBooksBalance();
-    }
-
-    function test_claimSlot_aggregationWaitsForEveryWorkSlot() public {
-        claimAndSubmitRound(0, 0, minerA);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerRoundNotReadyForAggregation.selector, jobId, 0, 0, 2));
-        vm.prank(aggregator);
-        ledger.claimSlot(jobId, 0, 2);
-    }
-
-    function test_vacateSlot_unclaimedAfterTheClaimWindow() public {
-        uint256 closes = ledger.roundOf(jobId, 0).openedAt + 100;
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerTooEarly.selector, subject(jobId, 0, 0), closes + 1, block.number)
-        );
-        ledger.vacateSlot(jobId, 0, 0);
-        vm.roll(closes + 1);
-        ledger.vacateSlot(jobId, 0, 0);
-        vm.assertEq(ledger.roundOf(jobId, 0).settledSlots, 1, "counts as settled");
-    }
-
-    function test_vacateSlot_claimedAndNeverSubmittedForfeitsCollateral() public {
+    function test_claimedNeverSubmitted_losesOnlyThatSlotsCollateral() public {
         vm.prank(minerA);
         ledger.claimSlot(jobId, 0, 0);
-        uint256 escrowBefore = vault.escrowOf(jobId);
+        vm.prank(minerA);
+        ledger.claimSlot(jobId, 0, 1);
         vm.roll(block.number + 51);
+        uint256 escrowBefore = vault.escrowOf(jobId);
         ledger.vacateSlot(jobId, 0, 0);
-        vm.assertEq(vault.escrowOf(jobId), escrowBefore + 20 ether, "collateral to the escrow");
-        vm.assertEq(stakes.stakeOf(minerA).locked, 0, "nothing left locked");
+        vm.assertEq(staked(minerA), 480 ether, "one collateral slashed");
+        vm.assertEq(stakes.stakeOf(minerA).locked, 20 ether, "the other slot keeps its collateral");
+        vm.assertEq(vault.escrowOf(jobId), escrowBefore + 20 ether, "into the escrow");
+        ledger.vacateSlot(jobId, 0, 1);
+        vm.assertEq(stakes.stakeOf(minerA).locked, 0, "and it can still be settled");
         assertBooksBalance();
-    }
-
-    function test_vacateSlot_revertsOnSubmittedWork() public {
-        claimAndSubmitRound(0, 0, minerA);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerWrongStatus.selector, subject(jobId, 0, 0), IWorkLedger.SlotStatus.Submitted
-            )
-        );
-        ledger.vacateSlot(jobId, 0, 0);
-    }
-}
-
-contract WorkLedger_ClaimSlot is LedgerStory {
-    function test_claimSlot_locksCollateral() public {
-        vm.prank(minerA);
-        ledger.claimSlot(jobId, 0, 0);
-        vm.assertEq(stakes.stakeOf(minerA).locked, 20 ether, "collateral locked");
-    }
-
-    function test_claimSlot_revertsOnUnknownJob() public {
-        vm.expectRevert(abi.encodeWithSelector(IJobTypes.JobUnknown.selector, 99));
-        vm.prank(minerA);
-        ledger.claimSlot(99, 0, 0);
-    }
-
-    function test_claimSlot_revertsOnClosedRound() public {
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerRoundNotOpen.selector, jobId, 1, 0));
-        vm.prank(minerA);
-        ledger.claimSlot(jobId, 1, 0);
-    }
-
-    function test_claimSlot_revertsOutOfRange() public {
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSlotOutOfRange.selector, 3, 2));
-        vm.prank(minerA);
-        ledger.claimSlot(jobId, 0, 3);
-    }
-
-    function test_claimSlot_revertsWhenTaken() public {
-        vm.prank(minerA);
-        ledger.claimSlot(jobId, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSlotTaken.selector, subject(jobId, 0, 0), minerA));
-        vm.prank(minerB);
-        ledger.claimSlot(jobId, 0, 0);
-    }
-
-    function test_claimSlot_revertsBelowMinimumStake() public {
-        address poor = makeAddr("poor");
-        stakeAs(poor, 50 ether);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerMinerStakeTooLow.selector, poor, MIN_MINER_STAKE, 50 ether)
-        );
-        vm.prank(poor);
-        ledger.claimSlot(jobId, 0, 0);
-    }
-
-    function test_claimSlot_revertsWhenCollateralIsAllLocked() public {
-        address thin = makeAddr("thin");
-        stakeAs(thin, 100 ether);
-        IJobTypes.JobParams memory p = defaultParams();
-        p.minerCollateral = 60 ether;
-        uint256 job2 = postJob(p);
-        vm.prank(thin);
-        ledger.claimSlot(job2, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeInsufficientFree.selector, thin, 60 ether, 40 ether));
-        vm.prank(thin);
-        ledger.claimSlot(job2, 0, 1);
-    }
-}
-
-contract WorkLedger_Submit is LedgerStory {
-    function test_submit_revertsWhenNotClaimed() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerWrongStatus.selector, subject(jobId, 0, 0), IWorkLedger.SlotStatus.Open
-            )
-        );
-        vm.prank(minerA);
-        ledger.submit(jobId, 0, 0, "cid", bytes32(0), bytes32(0), bytes32(0));
-    }
-
-    function test_submit_revertsForAnotherMiner() public {
-        vm.prank(minerA);
-        ledger.claimSlot(jobId, 0, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerNotSlotMiner.selector, subject(jobId, 0, 0), minerB, minerA)
-        );
-        vm.prank(minerB);
-        ledger.submit(jobId, 0, 0, "cid", bytes32(0), bytes32(0), bytes32(0));
-    }
-
-    function test_submit_revertsAfterDeadline() public {
-        vm.prank(minerA);
-        ledger.claimSlot(jobId, 0, 0);
-        uint256 deadline = block.number + 50;
-        vm.roll(deadline + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerDeadlinePassed.selector, subject(jobId, 0, 0), deadline, deadline + 1)
-        );
-        vm.prank(minerA);
-        ledger.submit(jobId, 0, 0, "cid", bytes32(0), bytes32(0), bytes32(0));
-    }
-
-    function test_submit_cannotBeRepeated() public {
-        claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerWrongStatus.selector, subject(jobId, 0, 0), IWorkLedger.SlotStatus.Submitted
-            )
-        );
-        vm.prank(minerA);
-        ledger.submit(jobId, 0, 0, "cid", bytes32(0), bytes32(0), bytes32(0));
-    }
-}
-
-contract WorkLedger_RevealCheckpoints is LedgerStory {
-    function test_revealCheckpoints_revertsBeforeTheSeed() public {
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        IWorkLedger.Boundary[] memory b;
-        string[] memory cids;
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerTooEarly.selector, subject(jobId, 0, 0), t.seedBlock + 1, block.number)
-        );
-        vm.prank(minerA);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-
-    function test_revealCheckpoints_revertsOnWrongPreimage() public {
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        c.resultDigest = keccak256("another result");
-        IWorkLedger.Boundary[] memory b;
-        string[] memory cids;
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerCommitmentMismatch.selector, subject(jobId, 0, 0)));
-        vm.prank(minerA);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-
-    function test_revealCheckpoints_revertsOnWrongCount() public {
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        vm.roll(timeline(jobId, 0, 0).seedBlock + 1);
-        IWorkLedger.Boundary[] memory b = new IWorkLedger.Boundary[](1);
-        string[] memory cids = new string[](1);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerBoundaryCount.selector, 4, 1));
-        vm.prank(minerA);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-
-    function test_revealCheckpoints_revertsOnUnsampledBoundary() public {
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        vm.roll(timeline(jobId, 0, 0).seedBlock + 1);
-        uint32[] memory sampled = lens.sampledIntervals(jobId, 0, 0);
-        IWorkLedger.Boundary[] memory b = new IWorkLedger.Boundary[](4);
-        string[] memory cids = new string[](4);
-        uint32 wrong = (sampled[0] + 2) % 4;
-        b[0].index = wrong;
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerWrongBoundary.selector, 0, sampled[0], wrong));
-        vm.prank(minerA);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-
-    function test_revealCheckpoints_revertsAfterDeadline() public {
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        vm.roll(t.revealDeadline + 1);
-        IWorkLedger.Boundary[] memory b;
-        string[] memory cids;
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerDeadlinePassed.selector, subject(jobId, 0, 0), t.revealDeadline, t.revealDeadline + 1
-            )
-        );
-        vm.prank(minerA);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-
-    function test_revealCheckpoints_revertsWhenNotAudited() public {
-        IJobTypes.JobParams memory p = defaultParams();
-        p.auditBps = 0;
-        jobId = postJob(p);
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        vm.roll(timeline(jobId, 0, 0).seedBlock + 1);
-        IWorkLedger.Boundary[] memory b;
-        string[] memory cids;
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerNotAudited.selector, subject(jobId, 0, 0)));
-        vm.prank(minerA);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-
-    function test_revealCheckpoints_revertsForAnotherMiner() public {
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        IWorkLedger.Boundary[] memory b;
-        string[] memory cids;
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerNotSlotMiner.selector, subject(jobId, 0, 0), minerB, minerA)
-        );
-        vm.prank(minerB);
-        ledger.revealCheckpoints(jobId, 0, 0, c, b, cids);
-    }
-}
-
-contract WorkLedger_Verdicts is LedgerStory {
-    function test_commitVerdict_revertsForAnUndrawnValidator() public {
-        submitAndReveal(0, minerA, HONEST);
-        address holder = lens.seatHolder(jobId, 0, 0, AUDIT, 0);
-        address other = holder == validators[0] ? validators[1] : validators[0];
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerNotSeatHolder.selector, subject(jobId, 0, 0), AUDIT, 0, other, holder)
-        );
-        vm.prank(other);
-        ledger.commitVerdict(jobId, 0, 0, AUDIT, 0, bytes32(uint256(1)));
-    }
-
-    function test_commitVerdict_revertsOutOfRangeSeat() public {
-        submitAndReveal(0, minerA, HONEST);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSeatOutOfRange.selector, 3, 3));
-        vm.prank(validators[0]);
-        ledger.commitVerdict(jobId, 0, 0, AUDIT, 3, bytes32(uint256(1)));
-    }
-
-    function test_commitVerdict_revertsTwice() public {
-        submitAndReveal(0, minerA, HONEST);
-        address holder = commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSeatTaken.selector, subject(jobId, 0, 0), AUDIT, 0));
-        vm.prank(holder);
-        ledger.commitVerdict(jobId, 0, 0, AUDIT, 0, bytes32(uint256(1)));
-    }
-
-    function test_commitVerdict_revertsBeforeCheckpointsAreRevealed() public {
-        claimAndSubmit(jobId, 0, 0, minerA, HONEST, bytes32(0));
-        vm.roll(timeline(jobId, 0, 0).seedBlock + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerWrongStatus.selector, subject(jobId, 0, 0), IWorkLedger.SlotStatus.Submitted
-            )
-        );
-        vm.prank(validators[0]);
-        ledger.commitVerdict(jobId, 0, 0, AUDIT, 0, bytes32(uint256(1)));
-    }
-
-    function test_commitVerdict_revertsAfterTheWindow() public {
-        submitAndReveal(0, minerA, HONEST);
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        vm.roll(t.commitEnd + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerDeadlinePassed.selector, subject(jobId, 0, 0), t.commitEnd, t.commitEnd + 1)
-        );
-        vm.prank(validators[0]);
-        ledger.commitVerdict(jobId, 0, 0, AUDIT, 0, bytes32(uint256(1)));
-    }
-
-    function test_commitVerdict_committeeNeedsADispute() public {
-        submitAndReveal(0, minerA, HONEST);
-        auditWith(jobId, 0, 0, pass3());
-        vm.roll(timeline(jobId, 0, 0).disputeSeedBlock + 1);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerNoDispute.selector, subject(jobId, 0, 0)));
-        vm.prank(validators[0]);
-        ledger.commitVerdict(jobId, 0, 0, COMMITTEE, 0, bytes32(uint256(1)));
-    }
-
-    function test_revealVerdict_revertsDuringCommitWindow() public {
-        submitAndReveal(0, minerA, HONEST);
-        commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerTooEarly.selector, subject(jobId, 0, 0), t.commitEnd + 1, block.number)
-        );
-        revealSeat(jobId, 0, 0, AUDIT, 0, PASS);
-    }
-
-    function test_revealVerdict_revertsOnAChangedVerdict() public {
-        // A validator cannot commit one verdict and reveal another (e.g. after seeing others' reveals).
-        submitAndReveal(0, minerA, HONEST);
-        commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.roll(timeline(jobId, 0, 0).commitEnd + 1);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerVerdictMismatch.selector, subject(jobId, 0, 0), AUDIT, 0));
-        revealSeat(jobId, 0, 0, AUDIT, 0, FAIL);
-    }
-
-    function test_revealVerdict_revertsForAnUncommittedSeat() public {
-        submitAndReveal(0, minerA, HONEST);
-        vm.roll(timeline(jobId, 0, 0).commitEnd + 1);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSeatNotCommitted.selector, subject(jobId, 0, 0), AUDIT, 1));
-        revealSeat(jobId, 0, 0, AUDIT, 1, PASS);
-    }
-
-    function test_revealVerdict_revertsTwice() public {
-        submitAndReveal(0, minerA, HONEST);
-        commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.roll(timeline(jobId, 0, 0).commitEnd + 1);
-        revealSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSeatAlreadyDone.selector, subject(jobId, 0, 0), AUDIT, 0));
-        revealSeat(jobId, 0, 0, AUDIT, 0, PASS);
-    }
-
-    function test_revealVerdict_revertsOnVerdictNone() public {
-        submitAndReveal(0, minerA, HONEST);
-        commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.roll(timeline(jobId, 0, 0).commitEnd + 1);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerInvalidVerdict.selector, 0));
-        revealSeat(jobId, 0, 0, AUDIT, 0, NONE);
-    }
-
-    function test_revealVerdict_revertsAfterTheWindow() public {
-        submitAndReveal(0, minerA, HONEST);
-        commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        vm.roll(t.revealEnd + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerDeadlinePassed.selector, subject(jobId, 0, 0), t.revealEnd, t.revealEnd + 1)
-        );
-        revealSeat(jobId, 0, 0, AUDIT, 0, PASS);
-    }
-
-    function test_unsealForcedError_revertsBeforeVerdictsArePublic() public {
-        bytes32 sentinelSalt = keccak256("s");
-        bytes32 seal = lens.forcedErrorSeal(ledger.subjectKey(jobId, 0, 0), sentinelSalt);
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerB, HONEST, seal);
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        vm.roll(t.seedBlock + 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerTooEarly.selector, subject(jobId, 0, 0), t.revealEnd + 1, block.number)
-        );
-        ledger.unsealForcedError(jobId, 0, 0, c, sentinelSalt);
-    }
-
-    function test_unsealForcedError_revertsOnWrongSalt() public {
-        bytes32 seal = lens.forcedErrorSeal(ledger.subjectKey(jobId, 0, 0), keccak256("s"));
-        IWorkLedger.Commitment memory c = claimAndSubmit(jobId, 0, 0, minerB, HONEST, seal);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSealMismatch.selector, subject(jobId, 0, 0)));
-        ledger.unsealForcedError(jobId, 0, 0, c, keccak256("guess"));
-    }
-}
-
-contract WorkLedger_Settle is LedgerStory {
-    function test_settleSubmission_revertsOnAnOpenSlot() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IWorkLedger.LedgerWrongStatus.selector, subject(jobId, 0, 0), IWorkLedger.SlotStatus.Open)
-        );
-        ledger.settleSubmission(jobId, 0, 0);
-    }
-
-    function test_settleSubmission_cannotRunTwice() public {
-        submitAndReveal(0, minerA, HONEST);
-        vm.roll(timeline(jobId, 0, 0).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IWorkLedger.LedgerWrongStatus.selector, subject(jobId, 0, 0), IWorkLedger.SlotStatus.Accepted
-            )
-        );
-        ledger.settleSubmission(jobId, 0, 0);
-    }
-
-    function test_settleSeat_revertsBeforeTheSubmissionSettles() public {
-        submitAndReveal(0, minerA, HONEST);
-        commitSeat(jobId, 0, 0, AUDIT, 0, PASS);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerNotSettled.selector, subject(jobId, 0, 0)));
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 0);
-    }
-
-    function test_settleSeat_winnersWaitForLosers() public {
-        submitAndReveal(0, minerA, HONEST);
-        auditWith(jobId, 0, 0, [FAIL, PASS, PASS]);
-        disputeWith(0, pass3());
-        ledger.settleSubmission(jobId, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerBountyNotReady.selector, subject(jobId, 0, 0), 1));
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 1);
-    }
-
-    function test_settleSeat_paysAtMostOnce() public {
-        submitAndReveal(0, minerA, HONEST);
-        auditWith(jobId, 0, 0, pass3());
-        vm.roll(timeline(jobId, 0, 0).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 0);
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 0);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSeatAlreadyDone.selector, subject(jobId, 0, 0), AUDIT, 0));
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 0);
-    }
-
-    function test_settleSeat_revertsOnAnEmptySeat() public {
-        submitAndReveal(0, minerA, HONEST);
-        vm.roll(timeline(jobId, 0, 0).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IWorkLedger.LedgerSeatNotCommitted.selector, subject(jobId, 0, 0), AUDIT, 2));
-        ledger.settleSeat(jobId, 0, 0, AUDIT, 2);
-    }
-
-    function test_refundEscrow_onlySponsorAfterCompletion() public {
-        vm.expectRevert(abi.encodeWithSelector(IJobTypes.JobNotSponsor.selector, jobId, minerA));
-        vm.prank(minerA);
-        ledger.refundEscrow(jobId);
-        vm.expectRevert(abi.encodeWithSelector(IJobTypes.JobWrongStatus.selector, jobId, IJobTypes.JobStatus.Active));
-        vm.prank(sponsor);
-        ledger.refundEscrow(jobId);
-    }
-
-    function test_registerJob_onlyRegistry() public {
-        vm.expectRevert(abi.encodeWithSelector(IJobTypes.JobUnauthorizedRegistry.selector, address(this)));
-        ledger.registerJob(7, sponsor, defaultParams(), bytes32(0), 0);
-    }
-
-    function test_bindRegistry_onlyOnce() public {
-        vm.expectRevert(abi.encodeWithSelector(IJobTypes.JobUnauthorizedRegistry.selector, address(this)));
-        ledger.bindRegistry(minerA);
-    }
-
-    /// @dev Any mix of audit and committee verdicts settles, pays or slashes every seat, and balances the books.
-    function testFuzz_anyVerdictPattern_settlesAndBalances(uint256 pattern, bool cheat) public {
-        submitAndReveal(0, minerA, cheat ? keccak256("cheat") : HONEST);
-        IWorkLedger.Verdict[3] memory audit;
-        IWorkLedger.Verdict[3] memory committee;
-        for (uint256 i; i < 3; ++i) {
-            audit[i] = IWorkLedger.Verdict(pattern % 3);
-            pattern /= 3;
-            committee[i] = IWorkLedger.Verdict(pattern % 3);
-            pattern /= 3;
-        }
-        auditWith(jobId, 0, 0, audit);
-        IWorkLedger.SubjectView memory v = lens.subjectOf(jobId, 0, 0);
-        if (v.auditFail > 0) disputeWith(0, committee);
-        else vm.roll(timeline(jobId, 0, 0).unsealEnd + 1);
-        ledger.settleSubmission(jobId, 0, 0);
-        settleAllSeats(0);
-        v = lens.subjectOf(jobId, 0, 0);
-        vm.assertEq(v.pendingLosers, 0, "every loser slashed");
-        vm.assertEq(v.winnersPaid, v.winners, "every winner paid once");
-        vm.assertEq(lens.subjectOf(jobId, 0, 0).poolBalance, 0, "pool emptied into payouts and escrow");
-        assertBooksBalance();
-    }
-
-    function testFuzz_settleSubmission_tooEarlyUntilTheUnsealWindowCloses(uint256 wait) public {
-        submitAndReveal(0, minerA, HONEST);
-        IWorkLedger.Timeline memory t = timeline(jobId, 0, 0);
-        wait = bound(wait, block.number, t.unsealEnd + 50);
-        vm.roll(wait);
-        if (wait <= t.unsealEnd) {
-            vm.expectRevert(
-                abi.encodeWithSelector(IWorkLedger.LedgerTooEarly.selector, subject(jobId, 0, 0), t.unsealEnd + 1, wait)
-            );
-        }
-        ledger.settleSubmission(jobId, 0, 0);
     }
 }

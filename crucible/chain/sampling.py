@@ -1,7 +1,8 @@
 """Every random choice of the protocol, mirroring contracts/src/libraries/Sampling.sol bit for bit.
 
-Validators use these to work out their own assignments from on-chain data; a shared test vector checks them
-against the contracts (through LedgerLens).
+The randomness itself is on-chain (block.prevrandao recorded in blocks fixed in advance) and the seat draws are
+stored by the ledger when a panel is drawn, so off-chain code only needs the pure functions below to work out what
+an audit asks for; a shared test vector checks them against the contracts (through LedgerLens).
 """
 
 from __future__ import annotations
@@ -12,25 +13,36 @@ from eth_utils import keccak
 BPS = 10_000
 
 
-def seed_from_blockhash(block_hash: bytes, subject: bytes) -> bytes:
-    return keccak(encode(["bytes32", "bytes32"], [block_hash, subject]))
-
-
 def subject_key(job_id: int, round_: int, slot: int) -> bytes:
     return keccak(encode(["uint256", "uint16", "uint16"], [job_id, round_, slot]))
+
+
+def audit_seed(randomness: bytes, subject: bytes) -> bytes:
+    """The audit seed of a subject from the randomness recorded in its seed block."""
+    return keccak(encode(["string", "bytes32", "bytes32"], ["crucible.audit", randomness, subject]))
+
+
+def panel_seed(randomness: bytes, subject: bytes, panel: int, attempt: int) -> bytes:
+    return keccak(
+        encode(["string", "bytes32", "bytes32", "uint8", "uint256"], ["crucible.panel", randomness, subject, panel, attempt])
+    )
 
 
 def is_audited(seed: bytes, audit_bps: int) -> bool:
     return int.from_bytes(keccak(encode(["bytes32", "string"], [seed, "audit"])), "big") % BPS < audit_bps
 
 
-def interval(seed: bytes, j: int, intervals: int) -> int:
-    return int.from_bytes(keccak(encode(["bytes32", "string", "uint256"], [seed, "interval", j])), "big") % intervals
-
-
 def sampled_intervals(seed: bytes, count: int, intervals: int) -> list[int]:
-    return [interval(seed, j, intervals) for j in range(count)]
-
-
-def seat_draw(seed: bytes, panel: int, seat: int) -> int:
-    return int.from_bytes(keccak(encode(["bytes32", "string", "uint8", "uint8"], [seed, "seat", panel, seat])), "big")
+    """`count` distinct interval indices out of `intervals`, in draw order (a partial Fisher-Yates shuffle over a
+    virtual array, as the contract draws them)."""
+    if not 0 < count <= intervals:
+        raise ValueError(f"cannot sample {count} distinct intervals out of {intervals}")
+    moved: dict[int, int] = {}
+    out = []
+    for j in range(count):
+        span = intervals - j
+        pick = int.from_bytes(keccak(encode(["bytes32", "string", "uint256"], [seed, "interval", j])), "big") % span
+        last = span - 1
+        out.append(moved.get(pick, pick))
+        moved[pick] = moved.get(last, last)
+    return out

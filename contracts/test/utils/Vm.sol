@@ -16,6 +16,14 @@ interface Vm {
     function warp(uint256 timestamp) external;
     function chainId(uint256 newChainId) external;
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+    function prevrandao(bytes32 newPrevrandao) external;
+    function expectEmit() external;
+    function recordLogs() external;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function assertNotEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertNotEq(address left, address right, string calldata error) external pure;
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function label(address account, string calldata newLabel) external;

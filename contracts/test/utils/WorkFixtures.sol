@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-/// @notice Synthetic work for tests: the digests of a four-boundary slot (intervalsPerSlot = 3) and its Merkle
-/// tree, hashed the way OpenZeppelin's MerkleProof (and the Python engine) hash pairs.
+/// @notice Synthetic work for tests: the digests of a four-boundary slot (intervalsPerSlot = 3) and its position-bound
+/// Merkle tree (depth 2, (left, right) hashed in order), as PositionalMerkle and the Python engine build it.
 library WorkFixtures {
     function ckptDigest(bytes32 variant, uint256 i) internal pure returns (bytes32) {
         return keccak256(abi.encode("checkpoint", variant, i));
@@ -28,8 +28,8 @@ library WorkFixtures {
         for (uint256 i; i < 4; ++i) out[i] = leaf(jobId, round, slot, miner, i, variant);
     }
 
-    function hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32) {
-        return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
+    function hashPair(bytes32 left, bytes32 right) internal pure returns (bytes32) {
+        return keccak256(abi.encode(left, right));
     }
 
     function root(bytes32[4] memory l) internal pure returns (bytes32) {
