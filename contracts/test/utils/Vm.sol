@@ -5,6 +5,18 @@ pragma solidity ^0.8.24;
 /// interface only declares them. (forge-std, which normally ships this file, is a git submodule we cannot fetch,
 /// and its npm copy is years old.)
 interface Vm {
+    /// @notice A log captured by recordLogs.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function getRecordedLogs() external returns (Log[] memory logs);
+    function skip(bool skipTest) external;
+    function deal(address account, uint256 newBalance) external;
+    function assertEq(bytes calldata left, bytes calldata right, string calldata error) external pure;
+    function assertNotEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
@@ -18,6 +30,7 @@ interface Vm {
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function prevrandao(bytes32 newPrevrandao) external;
     function expectEmit() external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
     function recordLogs() external;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
