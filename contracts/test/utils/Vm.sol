@@ -14,6 +14,8 @@ interface Vm {
 
     function getRecordedLogs() external returns (Log[] memory logs);
     function skip(bool skipTest) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function store(address target, bytes32 slot, bytes32 value) external;
     function deal(address account, uint256 newBalance) external;
     function assertEq(bytes calldata left, bytes calldata right, string calldata error) external pure;
     function assertNotEq(bytes32 left, bytes32 right, string calldata error) external pure;
