@@ -29,6 +29,7 @@ from crucible.engine.evaluate import eval_loss  # noqa: E402
 from crucible.localnet.drive import drive, job_settled  # noqa: E402
 from crucible.localnet.network import LocalNetwork, start_local_network  # noqa: E402
 from crucible.protocol import ledger  # noqa: E402
+from crucible.protocol.events import JobCompleted, fetch  # noqa: E402
 from crucible.protocol.jobs import accepted_aggregate_cid, fetch_weights, load_job, round_base  # noqa: E402
 from crucible.protocol.types import JobKind, JobParams, Outcome, Windows  # noqa: E402
 from crucible.reports import rewards, slashes, submissions  # noqa: E402
@@ -37,8 +38,8 @@ from crucible.units import cru  # noqa: E402
 from harness.cast import Role, build_cast  # noqa: E402
 
 CHEATS = ["lazy (skipped step)", "data substitution"]
-WINDOWS = Windows(submit_window=40, seed_delay=2, checkpoint_reveal_window=8, commit_window=8, reveal_window=8,
-                  unseal_window=4, round_claim_window=200)  # fmt: skip
+WINDOWS = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, commit_window=10, reveal_window=10,
+                  unseal_window=4, round_claim_window=60)  # fmt: skip
 
 
 def run_job(net: LocalNetwork, store: ArtifactStore, roles: list[Role], console: Console, *, kind: str, rounds: int,
@@ -55,7 +56,7 @@ def run_job(net: LocalNetwork, store: ArtifactStore, roles: list[Role], console:
     validators = [r.node for r in roles if r.kind == "validator"]
 
     def report(_: int) -> None:
-        current = int(sponsor.call(sponsor.ledger.functions.jobState(posted.job_id))[2])
+        current = ledger.job_state(sponsor, posted.job_id)[2]
         if current != seen["round"]:
             seen["round"] = current
             console.log(f"job {posted.job_id}: round {current} open")
@@ -79,8 +80,7 @@ def loss_points(client: ChainClient, store: ArtifactStore, job_id: int) -> list[
 def final_weights(client: ChainClient, store: ArtifactStore, job_id: int) -> Any:
     job = load_job(client, store, job_id)
     last = job.record.params.num_rounds - 1
-    logs = client.ledger.events.JobCompleted().get_logs(from_block=0, argument_filters={"jobId": job_id})
-    digest = bytes(logs[-1]["args"]["finalCheckpointDigest"])
+    digest = fetch(client, JobCompleted, job_id=job_id)[-1].final_checkpoint_digest
     return fetch_weights(store, accepted_aggregate_cid(client, job.record, last), digest, job.spec)
 
 
@@ -110,7 +110,7 @@ def participants(client: ChainClient, roles: list[Role], before: dict[str, int])
         lost[row["account"]] = lost.get(row["account"], 0) + row["slashed_wei"]
     rows = []
     for role in roles:
-        staked = int(client.call(client.stakes.functions.stakeOf(role.address))[0])
+        staked = ledger.stake_of(client, role.address).staked
         rows.append({"role": role.label, "behaviour": role.behaviour, "address": role.address,
                      "stake_before_wei": before[role.address], "stake_after_wei": staked,
                      "earned_wei": earned.get(role.address, 0), "slashed_wei": lost.get(role.address, 0)})  # fmt: skip
@@ -124,14 +124,18 @@ def run_demo(run_dir: Path, console: Console, *, pretrain_rounds: int = 3, sft_r
     logging.getLogger("crucible").addHandler(handler)
     logging.getLogger("crucible").setLevel(logging.INFO)
     started = time.perf_counter()
-    params = ProtocolParams(unbonding_period_blocks=600)
+    params = ProtocolParams(unbonding_period_blocks=700, epoch_blocks=200)
     with start_local_network(deployments_dir=run_dir, log_dir=run_dir, params=params, with_ipfs=True, accounts=10,
                              progress=console.log) as net:  # fmt: skip
         assert net.kubo is not None
         store = ArtifactStore(net.kubo.api_multiaddr, timeout=30)
         roles = build_cast(net, store, run_dir, honest_miners=2, cheats=CHEATS, validators=3)
         client = net.client
-        before = {r.address: int(client.call(client.stakes.functions.stakeOf(r.address))[0]) for r in roles}
+        # A validator's weight counts two epochs after it joins (nobody can join after seeing an audit's randomness):
+        # on this local chain, let that time pass at once.
+        console.log(f"validators joined; letting {2 * params.epoch_blocks} blocks pass until they can be drawn")
+        net.mine(2 * params.epoch_blocks)
+        before = {r.address: ledger.stake_of(client, r.address).staked for r in roles}
         console.log("cast: " + ", ".join(f"{r.label} ({r.behaviour})" for r in roles))
         console.rule("pretraining")
         pretrain = run_job(net, store, roles, console, kind="pretrain", rounds=pretrain_rounds, seed=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,9 +26,14 @@ from crucible.errors import (
     RpcUnavailable,
 )
 from crucible.journal import Journal
-from crucible.protocol.jobs import LoadedJob, load_job
-from crucible.staking import add_stake
+from crucible.protocol import ledger
+from crucible.protocol.jobs import JobRecord, LoadedJob, job_records, load_job
+from crucible.protocol.timelines import randomness_blocks
+from crucible.protocol.types import SubjectFlags, SubjectView, Timeline, Windows
+from crucible.staking import add_stake, join_validator_set
 from crucible.units import cru
+
+WAITING_LOG_SECONDS = 15.0  # how often a role says again what it is waiting for
 
 Transient = (RpcUnavailable, IpfsUnavailable)
 
@@ -52,6 +58,10 @@ class Node:
         self.device = device or (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
         self.log = logger or logging.getLogger(f"crucible.{self.role}")
         self._jobs: dict[int, LoadedJob] = {}
+        self._records: dict[int, JobRecord] = {}
+        self._records_cursor = 0
+        self._randomness_sent: set[int] = set()
+        self._waiting_said: dict[str, float] = {}
         self.ticks = 0
         self.compute_seconds = 0.0  # time in training (miners) or replaying (validators): the benchmark reads it
 
@@ -123,6 +133,46 @@ class Node:
     def block(self) -> int:
         return self.client.block_number()
 
+    def job_records(self) -> list[JobRecord]:
+        """Every job of the deployment, read incrementally from JobCreated events."""
+        head = self.block()
+        if head >= self._records_cursor:
+            for record in job_records(self.client, from_block=self._records_cursor or None, to_block=head):
+                self._records[record.job_id] = record
+            self._records_cursor = head + 1
+        return [self._records[i] for i in sorted(self._records)]
+
+    def keep_randomness(self, view: SubjectView, windows: Windows) -> None:
+        """Records the next block's randomness when this subject may need it (a seed try, a panel re-draw or a
+        committee draw): the protocol reads randomness only from blocks fixed in advance, and only a transaction in
+        that very block can record it."""
+        if not view.status.live:
+            return
+        seed_attempt = view.seed_attempt if view.flags & SubjectFlags.SEED_KNOWN else 0
+        wanted = randomness_blocks(view.deadline_or_submitted_at, seed_attempt, view.audit_attempt, windows)
+        target = self.block() + 1
+        if target in wanted and target not in self._randomness_sent:
+            self._randomness_sent.add(target)
+            try:
+                receipt = ledger.record_randomness(self.client)
+            except ContractError as exc:  # best effort: a missed block is retried by the protocol itself
+                self.log.warning("could not record the randomness of block %d: %s", target, exc)
+                return
+            self.log.debug("recorded the randomness of block %d (wanted %d)", receipt["blockNumber"], target)
+
+    def waiting(self, what: str, step: str, timeline: Timeline | None = None) -> None:
+        """Says, at a steady interval, what a step is waiting for (block, window), so a stuck role is never silent."""
+        now = time.monotonic()
+        if now - self._waiting_said.get(what, 0.0) < WAITING_LOG_SECONDS:
+            return
+        self._waiting_said[what] = now
+        detail = ""
+        if timeline is not None:
+            detail = (f" (block {self.block()}; reveal deadline {timeline.reveal_deadline}, verdicts until "
+                      f"{timeline.reveal_end}, unseal until {timeline.unseal_end}, disputes until "
+                      f"{timeline.dispute_reveal_end})")  # fmt: skip
+        self.log.info("%s: waiting for %s%s", what, step, detail)
+
     def job(self, job_id: int) -> LoadedJob:
         if job_id not in self._jobs:
             try:
@@ -143,12 +193,12 @@ class Node:
         """Tops the stake up to `target_wei` (and joins the validator set) when it is short; a wallet too small to
         reach the protocol minimum is a clear error, not a half-done stake."""
         stakes = self.client.stakes.functions
-        staked = int(self.client.call(stakes.stakeOf(self.address))[0])
+        staked = ledger.stake_of(self.client, self.address).staked
         minimum = int(self.client.call(stakes.minValidatorStake() if validator else stakes.minMinerStake()))
         target = max(target_wei, minimum)
         if staked < target:
             try:
-                add_stake(self.client, target - staked, register_validator=validator)
+                add_stake(self.client, target - staked)
             except ERC20InsufficientBalance as exc:
                 if staked >= minimum:
                     self.log.warning("cannot top the stake up to %s (%s); staying at %s", cru(target), exc, cru(staked))
@@ -160,8 +210,13 @@ class Node:
             else:
                 self.log.info("staked %s (now %s)", cru(target - staked), cru(target))
         if validator and not self.client.call(stakes.isValidator(self.address)):
-            self.client.transact(stakes.registerValidator())
-            self.log.info("joined the validator set")
+            epoch = join_validator_set(self.client, self.device_classes())
+            self.log.info("joined the validator set: drawable from epoch %d (current %d)", epoch,
+                          int(self.client.call(stakes.currentEpoch())))  # fmt: skip
+
+    def device_classes(self) -> list[int]:
+        """The device classes this node replays bit for bit on (declared when it joins the validator set)."""
+        return []
 
     def claim_rewards(self, min_wei: int = 1) -> int:
         owed = int(self.client.call(self.client.vault.functions.claimableOf(self.address)))

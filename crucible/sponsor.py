@@ -17,6 +17,7 @@ from crucible.engine.model import PRESETS, build_model
 from crucible.errors import ConfigError
 from crucible.protocol import ledger
 from crucible.protocol.economics import SamplingCheck, sampling_check
+from crucible.protocol.plants import Plant, PlantSet
 from crucible.protocol.types import JobContent, JobKind, JobParams
 
 
@@ -28,6 +29,7 @@ class PostedJob:
     tolerance_cid: str
     base_cid: str
     check: SamplingCheck
+    plants: PlantSet = PlantSet((), ())
 
 
 def post_job(
@@ -45,9 +47,11 @@ def post_job(
     base: dict[str, torch.Tensor] | None = None,
     steps_per_interval: int = 4,
     lr: float = 3e-3,
+    plants: list[Plant] | None = None,
 ) -> PostedJob:
     """Refuses (ConfigError) before pinning or sending anything when cheating would pay. `base` (default: a fresh
-    model from `seed`) is the round-0 weights, e.g. the result of an earlier pretraining job for post-training."""
+    model from `seed`) is the round-0 weights, e.g. the result of an earlier pretraining job for post-training.
+    `plants` are the sponsor's planted errors (each a slot its sentinel will hold); only their root goes on-chain."""
     check = sampling_check(params, compute_saved_wei=compute_cost_wei, collusion=collusion)
     if not check.ok:
         raise ConfigError(f"refusing the job: {check.explain()}")
@@ -66,6 +70,7 @@ def post_job(
                    steps_per_interval=steps_per_interval, lr=lr, base_cid=base_cid,
                    tolerance_cid=tolerance_cid)  # fmt: skip
     spec_cid = store.add(spec.to_bytes())
-    content = JobContent(spec.digest(), sha256(tolerance_bytes), sha256(base_bytes))
+    plant_set = PlantSet.build(plants or [])
+    content = JobContent(spec.digest(), sha256(tolerance_bytes), sha256(base_bytes), plant_set.root)
     job_id = ledger.create_job(client, replace(params, kind=JobKind[kind.upper()]), content, spec_cid)
-    return PostedJob(job_id, spec_cid, dataset_cid, tolerance_cid, base_cid, check)
+    return PostedJob(job_id, spec_cid, dataset_cid, tolerance_cid, base_cid, check, plant_set)

@@ -3,7 +3,6 @@ with a cheating policy in tests and benchmarks)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +55,7 @@ def mine_slot(
                      fingerprint(device, spec.precision), parent)  # fmt: skip
     commitment, _ = ledger.submit_work(
         client, job_id, round_, slot, bundle_cid=bundle.cid, result_digest=run.result_digest,
-        merkle_root=run.merkle_root, seal=os.urandom(32),
+        merkle_root=run.merkle_root,
     )  # fmt: skip
     return MinedSlot(job_id, round_, slot, run, bundle, commitment)
 

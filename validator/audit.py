@@ -25,6 +25,7 @@ from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, checkpoint_max_bytes, trace_digest
 from crucible.errors import ArtifactError, IpfsUnavailable
 from crucible.protocol import ledger
+from crucible.protocol.events import CheckpointsRevealed, WorkSubmitted, fetch
 from crucible.protocol.types import Verdict
 
 
@@ -52,21 +53,17 @@ def audit_slot(
     device: torch.device,
 ) -> AuditReport:
     subject = ledger.subject_of(client, job_id, round_, slot)
-    submitted = client.ledger.events.WorkSubmitted().get_logs(
-        from_block=client.deployment.deployed_at_block, argument_filters={"subject": subject.key}
-    )
-    revealed = client.ledger.events.CheckpointsRevealed().get_logs(
-        from_block=client.deployment.deployed_at_block, argument_filters={"subject": subject.key}
-    )
+    submitted = fetch(client, WorkSubmitted, subject=subject.key)
+    revealed = fetch(client, CheckpointsRevealed, subject=subject.key)
     if not submitted or not revealed:
         return AuditReport(Verdict.FAIL, "no submission or no revealed checkpoints on-chain")
-    bundle_cid = submitted[-1]["args"]["bundleCid"]
-    commitment = submitted[-1]["args"]["commitment"]
-    boundaries = revealed[-1]["args"]["boundaries"]
-    cids = revealed[-1]["args"]["cids"]
+    bundle_cid = submitted[-1].bundle_cid
+    commitment = submitted[-1].commitment
+    boundaries = revealed[-1].boundaries
+    cids = revealed[-1].cids
     try:
-        manifest = fetch_manifest(store, bundle_cid, merkle_root=bytes(commitment["merkleRoot"]),
-                                  result_digest=bytes(commitment["resultDigest"]))  # fmt: skip
+        manifest = fetch_manifest(store, bundle_cid, merkle_root=commitment.merkle_root,
+                                  result_digest=commitment.result_digest)  # fmt: skip
         expected = job.segment(job_id, round_, slot, subject.miner)
         claimed = SegmentSpec.from_json(manifest["spec"])
         if claimed != expected:
@@ -83,12 +80,12 @@ def audit_slot(
     report = AuditReport(Verdict.PASS, "every sampled interval replays within tolerance")
     for j in range(0, len(boundaries), 2):
         start, end = boundaries[j], boundaries[j + 1]
-        interval = int(start["index"])
+        interval = start.index
         try:
-            if trace_digest(traces[interval + 1]) != bytes(end["traceDigest"]):
+            if trace_digest(traces[interval + 1]) != end.trace_digest:
                 raise ArtifactError(f"interval {interval}: trace does not match the revealed trace digest")
-            start_bytes = fetch_checkpoint(store, cids[j], bytes(start["checkpointDigest"]), expected, limit)
-            end_bytes = fetch_checkpoint(store, cids[j + 1], bytes(end["checkpointDigest"]), expected, limit)
+            start_bytes = fetch_checkpoint(store, cids[j], start.checkpoint_digest, expected, limit)
+            end_bytes = fetch_checkpoint(store, cids[j + 1], end.checkpoint_digest, expected, limit)
             result = replay_interval(expected, interval, start_bytes, end_bytes, traces[interval + 1], dataset,
                                      device, tolerance, bitwise=bitwise, reference=reference)  # fmt: skip
             comparison = result.comparison

@@ -69,9 +69,12 @@ contract LedgerSettlement is LedgerStorage {
             s.committeeDrawn = committeeAttempt + 1;
             d.seed = _randomness[d.seedBlock];
         }
-        if (block.number <= d.seedBlock) revert LedgerTooEarly(key, d.seedBlock + 1, block.number);
+        if (d.seed == 0) {
+            // Randomness is final once recorded (in its own block); before that block it cannot be.
+            if (block.number <= d.seedBlock) revert LedgerTooEarly(key, d.seedBlock + 1, block.number);
+            revert LedgerRandomnessMissing(key, d.seedBlock);
+        }
         if (block.number > d.commitEnd) revert LedgerDeadlinePassed(key, d.commitEnd, block.number);
-        if (d.seed == 0) revert LedgerRandomnessMissing(key, d.seedBlock);
         _seat(key, s.miner, panel, d, job.params.validatorSlash);
     }
 

@@ -160,7 +160,9 @@ class ChainClient:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RpcUnavailable(f"lost the RPC at {self.rpc_url} while sending a transaction") from exc
         if receipt["status"] != 1:
-            raise self._replay_failure(built, receipt)
+            failure = self._replay_failure(built, receipt)
+            failure.args = (f"{fn.fn_name}: {failure.args[0]} (gas limit {built['gas']}, used {receipt['gasUsed']})",)
+            raise failure
         return receipt
 
     def _replay_failure(self, tx: dict[str, Any], receipt: TxReceipt) -> TransactionReverted:

@@ -26,7 +26,9 @@ SOLC_VERSION = "0.8.30"
 EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 100  # keep in step with foundry.toml: WorkLedger sits close to the EIP-170 size limit
 OZ_REMAP = "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"
-DEPLOYED_CONTRACTS = ("CrucibleToken", "StakeManager", "RewardVault", "WorkLedger", "JobRegistry", "LedgerLens")
+DEPLOYED_CONTRACTS = (
+    "CrucibleToken", "StakeManager", "RewardVault", "LedgerSettlement", "WorkLedger", "JobRegistry", "LedgerLens",
+)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-
 from web3.exceptions import Web3RPCError
 
 from crucible.chain.client import ChainClient, connect, rpc_error
@@ -22,7 +21,8 @@ def deploy_protocol(
     *,
     progress: Callable[[str], None] = lambda _: None,
 ) -> ChainClient:
-    """Deploys token, stake manager, vault, ledger, registry and lens, binds them, and checks the bindings.
+    """Deploys token, stake manager, vault, the ledger (with its settlement module), registry and lens, binds them,
+    and checks the bindings.
 
     Returns a client over the new deployment; the caller decides whether and where to save it.
     """
@@ -52,12 +52,18 @@ def deploy_protocol(
 
     token = deploy("CrucibleToken")
     stakes = deploy(
-        "StakeManager", token, params.min_miner_stake, params.min_validator_stake, params.unbonding_period_blocks
+        "StakeManager",
+        token,
+        params.min_miner_stake,
+        params.min_validator_stake,
+        params.unbonding_period_blocks,
+        params.epoch_blocks,
     )
     vault = deploy("RewardVault", token)
-    ledger = deploy("WorkLedger", vault, stakes)
+    module = deploy("LedgerSettlement", vault, stakes)
+    ledger = deploy("WorkLedger", vault, stakes, module)
     registry = deploy("JobRegistry", token, stakes, ledger, vault)
-    deploy("LedgerLens", ledger, stakes)
+    deploy("LedgerLens", ledger)
 
     deployment = Deployment(
         chain_id=chain_id,
@@ -73,6 +79,10 @@ def deploy_protocol(
     client.transact(client.vault.functions.bindProtocol(ledger))
     client.transact(client.ledger.functions.bindRegistry(registry))
     # Check the wiring rather than trusting it: a half-bound deployment must never be saved.
-    if client.call(client.stakes.functions.protocol()) != ledger or client.call(client.vault.functions.protocol()) != ledger:
+    if (
+        client.call(client.stakes.functions.protocol()) != ledger
+        or client.call(client.vault.functions.protocol()) != ledger
+        or client.call(client.ledger.functions.settlementModule()) != module
+    ):
         raise DeploymentError("contract bindings did not take effect; not saving this deployment")
     return client

@@ -16,7 +16,7 @@ from typing import Any
 from crucible.errors import DeploymentError
 from crucible.paths import DEPLOYMENTS_DIR
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,10 @@ class ProtocolParams:
 
     min_miner_stake: int = 100 * 10**18
     min_validator_stake: int = 100 * 10**18
-    unbonding_period_blocks: int = 2_000
+    unbonding_period_blocks: int = 400
+    # Validator weight changes count two epochs later, and every job must resolve within one epoch: on a 1 s local
+    # chain 100 blocks keep a new validator's wait under 3.5 minutes (see docs/protocol.md for L1/L2 values).
+    epoch_blocks: int = 100
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from crucible.cli.output import console, cru, emit, parse_amount
 from crucible.protocol import ledger
 from crucible.cli.status import print_rows
 from crucible.protocol.jobs import job_records
-from crucible.protocol.types import JobKind, JobParams, JobStatus, SlotStatus, Windows
+from crucible.protocol.types import JobKind, JobParams, SlotStatus, Windows
 
 
 @click.group()
@@ -55,9 +55,8 @@ def create(settings: Settings, kind: str, model: str, rounds: int, slots: int, i
 def status(settings: Settings, job_id: int) -> None:
     """Show a job's rounds and slots."""
     client = settings.client(signer=False)
-    sponsor, state, current = client.call(client.ledger.functions.jobState(job_id))
-    params = client.call(client.ledger.functions.jobParams(job_id))
-    slots_per_round = params[2]
+    sponsor, state, current = ledger.job_state(client, job_id)
+    slots_per_round = ledger.job_params(client, job_id).slots_per_round
     escrow = client.call(client.vault.functions.escrowOf(job_id))
     rows = []
     for slot in range(slots_per_round + 1):
@@ -66,7 +65,7 @@ def status(settings: Settings, job_id: int) -> None:
                      "miner": view.miner if view.status is not SlotStatus.OPEN else "",
                      "outcome": view.outcome.name if view.outcome.value else ""})  # fmt: skip
     if settings.as_json:
-        emit({"job_id": job_id, "sponsor": sponsor, "status": state, "round": current, "escrow_wei": escrow,
+        emit({"job_id": job_id, "sponsor": sponsor, "status": state.name, "round": current, "escrow_wei": escrow,
               "slots": rows}, as_json=True)  # fmt: skip
         return
     table = Table(title=f"job {job_id}: round {current}, escrow {cru(escrow)}, sponsor {sponsor}")
@@ -84,9 +83,9 @@ def list_jobs(settings: Settings) -> None:
     client = settings.client(signer=False)
     rows = []
     for record in job_records(client):
-        _, state, current = client.call(client.ledger.functions.jobState(record.job_id))
+        _, state, current = ledger.job_state(client, record.job_id)
         rows.append({"job": record.job_id, "kind": JobKind(record.params.kind).name.lower(),
-                     "status": JobStatus(state).name, "round": f"{current + 1}/{record.params.num_rounds}",
+                     "status": state.name, "round": f"{current + 1}/{record.params.num_rounds}",
                      "slots": record.params.slots_per_round, "sponsor": record.sponsor, "spec": record.spec_cid})  # fmt: skip
     if settings.as_json:
         emit({"jobs": rows}, as_json=True)

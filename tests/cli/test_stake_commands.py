@@ -39,7 +39,7 @@ def test_stake_unbond_withdraw_round_trip(run, network: LocalNetwork) -> None:  
     assert early.exit_code == 1
     assert "StakeUnbondingNotReady" in early.output and "readyAt=" in early.output
 
-    network.mine(500)
+    network.mine(int(network.client.call(network.client.stakes.functions.unbondingPeriodBlocks())))
     done = run("stake", "withdraw", key_of=6)
     assert done.exit_code == 0, done.output
     assert "withdrew 50 CRU" in done.output

@@ -172,8 +172,6 @@ interface ILedgerTypes {
     error LedgerInvalidMerkleProof(bytes32 subject, uint256 index, uint256 proofLength, uint256 depth);
     /// @notice Two revealed copies of one boundary differ.
     error LedgerBoundaryConflict(bytes32 subject, uint256 index);
-    /// @notice The seat number is beyond the panel's drawn seats.
-    error LedgerSeatOutOfRange(uint256 seat, uint256 seats);
     /// @notice The caller is not the validator drawn for this seat.
     error LedgerNotSeatHolder(bytes32 subject, Panel panel, uint256 seat, address caller, address holder);
     /// @notice The seat has already committed, or was never drawn.
