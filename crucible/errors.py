@@ -80,12 +80,19 @@ class ContractError(TransactionReverted):
         super().__init_subclass__(**kwargs)
         ContractError.registry[cls.__name__] = cls
 
+    statuses: ClassVar[tuple[str, ...]] = ()  # names of a `status` field's enum values, rendered next to the number
+
     def __init__(self, *args: Any, tx_hash: str | None = None, data: bytes = b"") -> None:
         if len(args) != len(self.fields):
             raise TypeError(f"{type(self).__name__} takes {len(self.fields)} values, got {len(args)}")
         self.values: dict[str, Any] = dict(zip(self.fields, args, strict=True))
-        rendered = ", ".join(f"{name}={_render(value)}" for name, value in self.values.items())
+        rendered = ", ".join(f"{name}={self._render_field(name, value)}" for name, value in self.values.items())
         super().__init__(f"{type(self).__name__}({rendered})", data=data, tx_hash=tx_hash)
+
+    def _render_field(self, name: str, value: Any) -> str:
+        if name == "status" and isinstance(value, int) and 0 <= value < len(self.statuses):
+            return f"{value} ({self.statuses[value]})"
+        return _render(value)
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -254,6 +261,27 @@ class JobInvalidParams(JobError):
     """A parameter is out of its allowed range; `code` names which (see docs/contracts.md)."""
 
     fields = ("code", "value")
+    # The one place that turns JobRegistry._validate's codes into names (job field, and the `job create` option that
+    # sets it). When the contract's error carries the parameter's name itself, this table goes.
+    PARAMETERS: ClassVar[dict[int, str]] = {
+        1: "numRounds (--rounds) must be at least 1",
+        2: "slotsPerRound (--slots) must be 1 to 65534",
+        3: "intervalsPerSlot (--intervals) must be at least 1",
+        4: "sampledIntervals must be 1 to the ledger's maximum",
+        5: "auditBps (--audit-bps) must be at most 10000",
+        6: "seatsPerAudit must be 1 to the ledger's maximum",
+        7: "committeeSize must be 1 to the ledger's maximum",
+        8: "minerSlashBps must be at most 10000",
+        9: "bountyBps must be at most 10000",
+        10: "minerCollateral (--collateral) must be above zero",
+        11: "windows.seedDelay must be at least 1 block",
+        12: "the submit, checkpoint-reveal, commit and reveal windows must each be at least 1 block",
+        13: "windows.checkpointRevealWindow + windows.commitWindow must be at most 255 blocks",
+    }
+
+    def __str__(self) -> str:
+        name = self.PARAMETERS.get(int(self.values["code"]), f"unknown parameter code {self.values['code']}")
+        return f"{super().__str__()}: {name}"
 
 
 class JobNotSponsor(JobError):
@@ -285,6 +313,8 @@ class JobWrongStatus(JobError):
     """The job is not in the status the call needs."""
 
     fields = ("jobId", "status")
+    statuses = ("NONE", "ACTIVE", "COMPLETED")  # IJobTypes.JobStatus
+    hint = "`crucible job list` shows each job's status"
 
 
 class LedgerBoundaryCount(LedgerError):
@@ -445,6 +475,11 @@ class LedgerWrongStatus(LedgerError):
     """The subject is not in a status that allows this call."""
 
     fields = ("subject", "status")
+    statuses = ("OPEN", "CLAIMED", "SUBMITTED", "CHECKPOINTS_REVEALED", "ACCEPTED", "REJECTED", "VACATED")  # SlotStatus
+    hint = (
+        "the slot is not in a state this call accepts: it may have moved on already (settled, vacated, or claimed "
+        "by someone else); `crucible job status JOB` shows every slot"
+    )
 
 
 # OpenZeppelin errors reachable through our contracts.
@@ -574,3 +609,12 @@ class DigestMismatch(ArtifactError):
 
 class MalformedArtifact(ArtifactError, ValueError):
     """An artifact's bytes parse but break its format or schema (bad safetensors, wrong shapes, bad manifest)."""
+
+
+# ---------------------------------------------------------------- not errors
+
+
+class Stopping(Exception):  # noqa: N818 - a request to stop, deliberately outside the CrucibleError tree
+    """Raised inside a long-running role once it was asked to stop (SIGTERM, Ctrl-C): the step in flight is abandoned
+    at a safe point and the journal, written before every transaction, resumes it on the next start. Not a
+    CrucibleError, so no handler that isolates one entry's failure swallows it."""

@@ -61,6 +61,8 @@ ProgressFactory = Callable[[str, int], Callable[[], None]]
 
 class Miner(Node):
     role = "miner"
+    entry_kinds = (KIND,)
+    final_states = FINAL
 
     def __init__(self, *args: Any, config: MinerConfig, progress: ProgressFactory | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -294,6 +296,29 @@ class Miner(Node):
 
     def after_submitted(self, entry: Entry, view: Any, timeline: Any, block: int) -> None:
         """A hook for the harness's sentinel (unsealing a planted error); the shipped miner does nothing here."""
+
+    def waiting_for(self, block: int) -> list[str]:
+        """For the status line: what each open slot waits for, in blocks."""
+        out = []
+        for entry in self.journal.entries(KIND, exclude_states=FINAL):
+            d = entry.data
+            if entry.state == "claimed":
+                out.append(f"slot {entry.key} to train and submit by block {d.get('deadline')}")
+            elif entry.state == "submitted":
+                t = ledger.timeline_of(self.client, d["job"], d["round"], d["slot"])
+                if block <= t.seed_block:
+                    out.append(f"slot {entry.key}: audit seed at block {t.seed_block}")
+                else:
+                    out.append(f"slot {entry.key}: {self.settle_wait(d['job'], d['round'], d['slot'])}")
+            else:
+                out.append(f"slot {entry.key} {entry.state}")
+        return out
+
+    def idle_reason(self) -> str:
+        jobs = self.active_jobs()
+        if not jobs:
+            return "no active job; waiting for one to be posted"
+        return f"no open slot in active job(s) {', '.join(map(str, jobs))}; waiting for the next round or job"
 
     def _subject_key(self, entry: Entry) -> bytes:
         d = entry.data

@@ -39,6 +39,7 @@ class ValidatorConfig:
 
 class Validator(Node):
     role = "validator"
+    entry_kinds = (SUBJECT, SEAT)
 
     def __init__(self, *args: Any, config: ValidatorConfig | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -242,6 +243,27 @@ class Validator(Node):
                               salt=bytes.fromhex(d["salt"]), evidence_cid=d["evidence_cid"])  # fmt: skip
         self.journal.put(entry.key, SEAT, "revealed", {})
         self.log.info("%s: revealed %s", entry.key, Verdict(d["verdict"]).name)
+
+    def waiting_for(self, block: int) -> list[str]:
+        """For the status line: each open seat's window, and when each followed submission settles (in blocks)."""
+        out = []
+        for entry in self.journal.entries(SEAT, exclude_states=("revealed", "missed", "lost", "skipped")):
+            opens_after, commit_end, reveal_end = self._window(entry.data)
+            if entry.state == "committed":
+                out.append(f"seat {entry.key}: reveal window blocks {commit_end + 1}-{reveal_end}")
+            else:
+                out.append(f"seat {entry.key} {entry.state}: commit window blocks {opens_after + 1}-{commit_end}")
+        for entry in self.journal.entries(SUBJECT, exclude_states=("done",)):
+            d = entry.data
+            view = ledger.subject_of(self.client, d["job"], d["round"], d["slot"])
+            if view.status is SlotStatus.CLAIMED:
+                out.append(f"{entry.key}: claimed, submit deadline block {view.deadline_or_submitted_at}")
+            elif not view.outcome.value:
+                out.append(f"{entry.key}: {self.settle_wait(d['job'], d['round'], d['slot'])}")
+        return out
+
+    def idle_reason(self) -> str:
+        return "no submission to follow; waiting for miners"
 
     # ------------------------------------------------------------------ judging (the harness overrides this)
 
