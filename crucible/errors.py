@@ -80,12 +80,21 @@ class ContractError(TransactionReverted):
         super().__init_subclass__(**kwargs)
         ContractError.registry[cls.__name__] = cls
 
+    statuses: ClassVar[tuple[str, ...]] = ()  # names of a `status` field's enum values, rendered next to the number
+
     def __init__(self, *args: Any, tx_hash: str | None = None, data: bytes = b"") -> None:
         if len(args) != len(self.fields):
             raise TypeError(f"{type(self).__name__} takes {len(self.fields)} values, got {len(args)}")
         self.values: dict[str, Any] = dict(zip(self.fields, args, strict=True))
-        rendered = ", ".join(f"{name}={_render(value)}" for name, value in self.values.items())
+        rendered = ", ".join(f"{name}={self._render_field(name, value)}" for name, value in self.values.items())
         super().__init__(f"{type(self).__name__}({rendered})", data=data, tx_hash=tx_hash)
+
+    def _render_field(self, name: str, value: Any) -> str:
+        if name == "status" and isinstance(value, int) and 0 <= value < len(self.statuses):
+            return f"{value} ({self.statuses[value]})"
+        if name == "name" and isinstance(value, str):
+            return value
+        return _render(value)
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -168,6 +177,8 @@ class JobWrongStatus(JobError):
     """The job is not in the status the call needs."""
 
     fields = ("jobId", "status")
+    statuses = ("NONE", "ACTIVE", "COMPLETED", "ABANDONED")  # IJobTypes.JobStatus
+    hint = "`crucible job list` shows each job's status"
 
 
 class LedgerBoundaryConflict(LedgerError):
@@ -349,7 +360,11 @@ class LedgerWrongStatus(LedgerError):
     """The subject is not in a status that allows this call."""
 
     fields = ("subject", "status")
-    hint = "the slot is not in the state this step needs; `crucible job status JOB` shows each slot's state"
+    statuses = ("OPEN", "CLAIMED", "SUBMITTED", "CHECKPOINTS_REVEALED", "ACCEPTED", "REJECTED", "VACATED")  # SlotStatus
+    hint = (
+        "the slot is not in a state this call accepts: it may have moved on already (settled, vacated, or claimed "
+        "by someone else); `crucible job status JOB` shows every slot"
+    )
 
 
 class StakeAlreadyValidator(StakeError):
@@ -620,3 +635,12 @@ class DigestMismatch(ArtifactError):
 
 class MalformedArtifact(ArtifactError, ValueError):
     """An artifact's bytes parse but break its format or schema (bad safetensors, wrong shapes, bad manifest)."""
+
+
+# ---------------------------------------------------------------- not errors
+
+
+class Stopping(Exception):  # noqa: N818 - a request to stop, deliberately outside the CrucibleError tree
+    """Raised inside a long-running role once it was asked to stop (SIGTERM, Ctrl-C): the step in flight is abandoned
+    at a safe point and the journal, written before every transaction, resumes it on the next start. Not a
+    CrucibleError, so no handler that isolates one entry's failure swallows it."""

@@ -22,18 +22,18 @@ from crucible.errors import (
     DigestMismatch,
     ERC20InsufficientBalance,
     IpfsUnavailable,
+    LedgerTooEarly,
     MalformedArtifact,
     RpcUnavailable,
+    Stopping,
 )
 from crucible.journal import Journal
 from crucible.protocol import ledger
 from crucible.protocol.jobs import JobRecord, LoadedJob, job_records, load_job
 from crucible.protocol.timelines import randomness_blocks
-from crucible.protocol.types import SubjectFlags, SubjectView, Timeline, Windows
+from crucible.protocol.types import SubjectFlags, SubjectView, Windows
 from crucible.staking import add_stake, join_validator_set
 from crucible.units import cru
-
-WAITING_LOG_SECONDS = 15.0  # how often a role says again what it is waiting for
 
 Transient = (RpcUnavailable, IpfsUnavailable)
 
@@ -42,6 +42,8 @@ class Node:
     """A role's process: `tick()` does one pass over the chain and the journal; `run()` repeats it."""
 
     role = "node"
+    entry_kinds: tuple[str, ...] = ()  # journal kinds the status line reports
+    final_states: tuple[str, ...] = ("done",)  # states it leaves out
 
     def __init__(
         self,
@@ -61,7 +63,7 @@ class Node:
         self._records: dict[int, JobRecord] = {}
         self._records_cursor = 0
         self._randomness_sent: set[int] = set()
-        self._waiting_said: dict[str, float] = {}
+        self._stop: threading.Event | None = None
         self.ticks = 0
         self.compute_seconds = 0.0  # time in training (miners) or replaying (validators): the benchmark reads it
 
@@ -92,16 +94,60 @@ class Node:
         finally:
             self.ticks += 1
 
-    def run(self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None, max_ticks: int | None = None) -> None:
-        stop = stop or threading.Event()
+    def run(
+        self,
+        *,
+        poll_seconds: float = 1.0,
+        stop: threading.Event | None = None,
+        max_ticks: int | None = None,
+        status_seconds: float = 15.0,
+    ) -> None:
+        """Ticks until `stop` is set (or `max_ticks` passes). Every `status_seconds` it logs what it waits for, so a
+        quiet role never looks hung. Once `stop` is set, the pass in flight stops before its next entry (Stopping)."""
+        self._stop = stop = stop or threading.Event()
         self.log.info("%s %s running (device %s, journal %s)", self.role, self.address, self.device, self.journal.path)
+        next_status = time.monotonic() + status_seconds
         while not stop.is_set() and (max_ticks is None or self.ticks < max_ticks):
             self.safe_tick()
+            if time.monotonic() >= next_status:
+                self.log_waiting()
+                next_status = time.monotonic() + status_seconds
             stop.wait(poll_seconds)
+
+    def log_waiting(self) -> None:
+        """One line: the block, and what each open entry waits for (the window it needs, in blocks)."""
+        try:
+            block = self.block()
+            waits = self.waiting_for(block)
+        except Exception as exc:  # noqa: BLE001 - a status line must never stop the role
+            self.log.info("waiting: cannot read the chain (%s: %s)", type(exc).__name__, exc)
+            return
+        self.log.info("block %d: %s", block, "; ".join(waits) if waits else self.idle_reason())
+
+    def waiting_for(self, block: int) -> list[str]:
+        """What the open journal entries wait for (a role says which window; this default names their states)."""
+        return [f"{e.key} {e.state}" for kind in self.entry_kinds for e in self.journal.entries(kind)
+                if e.state not in self.final_states]  # fmt: skip
+
+    def idle_reason(self) -> str:
+        return "nothing in progress; waiting for new work"
+
+    def settle_wait(self, job_id: int, round_: int, slot: int) -> str:
+        """When a submission can be settled, from the ledger's own dry run: 'settles from block N' or 'settle now'."""
+        try:
+            self.client.call(self.client.ledger.functions.settleSubmission(job_id, round_, slot))
+        except LedgerTooEarly as exc:
+            return f"settles from block {exc.values['readyAt']}"
+        except ContractError as exc:
+            return f"not settleable ({type(exc).__name__})"
+        return "can be settled now"
 
     def isolated(self, what: str, step: Callable[[], Any]) -> Any:
         """Runs one entry's step; its own failure (a malformed job, an artifact that will never parse) is logged and
-        does not hold up the other entries. An unreachable RPC or Kubo still ends the pass (every step needs them)."""
+        does not hold up the other entries. An unreachable RPC or Kubo still ends the pass (every step needs them).
+        Once a stop was asked for, no new entry starts (Stopping ends the pass; the journal resumes it)."""
+        if self._stop is not None and self._stop.is_set():
+            raise Stopping(f"{self.role}: stop requested")
         try:
             return step()
         except Transient:
@@ -159,19 +205,6 @@ class Node:
                 self.log.warning("could not record the randomness of block %d: %s", target, exc)
                 return
             self.log.debug("recorded the randomness of block %d (wanted %d)", receipt["blockNumber"], target)
-
-    def waiting(self, what: str, step: str, timeline: Timeline | None = None) -> None:
-        """Says, at a steady interval, what a step is waiting for (block, window), so a stuck role is never silent."""
-        now = time.monotonic()
-        if now - self._waiting_said.get(what, 0.0) < WAITING_LOG_SECONDS:
-            return
-        self._waiting_said[what] = now
-        detail = ""
-        if timeline is not None:
-            detail = (f" (block {self.block()}; reveal deadline {timeline.reveal_deadline}, verdicts until "
-                      f"{timeline.reveal_end}, unseal until {timeline.unseal_end}, disputes until "
-                      f"{timeline.dispute_reveal_end})")  # fmt: skip
-        self.log.info("%s: waiting for %s%s", what, step, detail)
 
     def job(self, job_id: int) -> LoadedJob:
         if job_id not in self._jobs:

@@ -91,6 +91,8 @@ ProgressFactory = Callable[[str, int], Callable[[], None]]
 
 class Miner(Node):
     role = "miner"
+    entry_kinds = (KIND,)
+    final_states = FINAL
 
     def __init__(self, *args: Any, config: MinerConfig, progress: ProgressFactory | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -283,8 +285,6 @@ class Miner(Node):
             fn = self.client.ledger.functions.settleSubmission(d["job"], d["round"], d["slot"])
             if self.would_succeed(fn) and self.send(f"settle {entry.key}", fn):
                 self._finish(entry, self._view(entry))
-            else:
-                self.waiting(entry.key, "settlement", t)
 
     def _finish(self, entry: Entry, view: SubjectView) -> None:
         settled = fetch(self.client, SubmissionSettled, subject=view.key)
@@ -320,6 +320,29 @@ class Miner(Node):
 
     def after_submitted(self, entry: Entry, view: SubjectView, timeline: Timeline, block: int) -> None:
         """A hook for the simulation's sentinel (unsealing a planted error); the shipped miner does nothing here."""
+
+    def waiting_for(self, block: int) -> list[str]:
+        """For the status line: what each open slot waits for, in blocks."""
+        out = []
+        for entry in self.journal.entries(KIND, exclude_states=FINAL):
+            d = entry.data
+            if entry.state == SlotState.CLAIMED.value:
+                out.append(f"slot {entry.key} to train and submit by block {d.get('deadline')}")
+            elif entry.state == SlotState.SUBMITTED.value:
+                t = ledger.timeline_of(self.client, d["job"], d["round"], d["slot"])
+                if block <= t.seed_block:
+                    out.append(f"slot {entry.key}: audit randomness at block {t.seed_block}")
+                else:
+                    out.append(f"slot {entry.key}: {self.settle_wait(d['job'], d['round'], d['slot'])}")
+            else:
+                out.append(f"slot {entry.key} {entry.state}")
+        return out
+
+    def idle_reason(self) -> str:
+        jobs = self.active_jobs()
+        if not jobs:
+            return "no active job; waiting for one to be posted"
+        return f"no open slot in active job(s) {', '.join(map(str, jobs))}; waiting for the next round or job"
 
 
 def commitment_of(data: dict[str, Any]) -> Commitment:

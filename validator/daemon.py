@@ -69,6 +69,7 @@ class ValidatorConfig:
 
 class Validator(Node):
     role = "validator"
+    entry_kinds = (SUBJECT, SEAT)
 
     def __init__(self, *args: Any, config: ValidatorConfig | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,9 +184,7 @@ class Validator(Node):
             if self._settle_seats(entry, view):
                 self.journal.put(entry.key, SUBJECT, SubjectState.DONE.value, {"outcome": view.outcome.name})
             return
-        fn = self.client.ledger.functions.settleSubmission(job_id, round_, slot)
-        if not self._keeper(f"settle {entry.key}", fn):
-            self.waiting(entry.key, "settlement", ledger.timeline_of(self.client, job_id, round_, slot))
+        self._keeper(f"settle {entry.key}", self.client.ledger.functions.settleSubmission(job_id, round_, slot))
 
     def _settle_seats(self, entry: Entry, view: SubjectView) -> bool:
         """Settles every drawn seat of a settled subject, losers and silent seats first (winners' bounties wait for
@@ -289,6 +288,27 @@ class Validator(Node):
                               salt=bytes.fromhex(d["salt"]), evidence_cid=d["evidence_cid"])  # fmt: skip
         self.move(entry, SeatState.REVEALED)
         self.log.info("%s: revealed %s", entry.key, Verdict(d["verdict"]).name)
+
+    def waiting_for(self, block: int) -> list[str]:
+        """For the status line: each open seat's window, and when each followed submission settles (in blocks)."""
+        out = []
+        for entry in self.journal.entries(SEAT, exclude_states=SEAT_FINAL):
+            d = entry.data
+            if entry.state == SeatState.COMMITTED.value:
+                out.append(f"seat {entry.key}: reveal window blocks {d['commit_end'] + 1}-{d['reveal_end']}")
+            else:
+                out.append(f"seat {entry.key} {entry.state}: commit by block {d['commit_end']}")
+        for entry in self.journal.entries(SUBJECT, exclude_states=(SubjectState.DONE.value,)):
+            d = entry.data
+            view = ledger.subject_of(self.client, d["job"], d["round"], d["slot"])
+            if view.status is SlotStatus.CLAIMED:
+                out.append(f"{entry.key}: claimed, submit deadline block {view.deadline_or_submitted_at}")
+            elif not view.outcome.value:
+                out.append(f"{entry.key}: {self.settle_wait(d['job'], d['round'], d['slot'])}")
+        return out
+
+    def idle_reason(self) -> str:
+        return "no submission to follow; waiting for miners"
 
     # ------------------------------------------------------------------ judging (the simulation overrides this)
 

@@ -64,6 +64,12 @@ class ChainClient:
                 f"the RPC at {rpc_url} serves chain {chain_id}, but the deployment is for chain {deployment.chain_id}"
             )
         client = cls(w3=w3, deployment=deployment, account=account)
+        if deployment.block_hash and client.block_hash(deployment.deployed_at_block) != deployment.block_hash.lower():
+            raise DeploymentError(
+                f"the deployment file is stale: it belongs to another chain with id {chain_id}: block "
+                f"{deployment.deployed_at_block} at {rpc_url} is not the one it was deployed in (the local chain was "
+                "wiped or restarted without its state, or this is a different chain with the same id)"
+            )
         if check_code:
             for name, address in deployment.addresses.items():
                 if len(_rpc(lambda a=address: w3.eth.get_code(a), rpc_url)) == 0:
@@ -166,16 +172,48 @@ class ChainClient:
         return receipt
 
     def _replay_failure(self, tx: dict[str, Any], receipt: TxReceipt) -> TransactionReverted:
-        """A mined transaction failed: replay it as a call at its block to learn the revert data."""
+        """A mined transaction failed: replay it as a call to learn the revert data.
+
+        First against the state after its block: when an earlier transaction of the same block made ours fail (two
+        keepers settling the same subject), that state reproduces the revert and names the contract's error. Then
+        against the state before its block. A transaction that used all its gas ran out of it.
+        """
+        tx_hash = receipt["transactionHash"].to_0x_hex()
         call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
-        try:
-            self.w3.eth.call(call, receipt["blockNumber"] - 1)
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            return decode_revert(_revert_data(exc), tx_hash=receipt["transactionHash"].hex())
-        return TransactionReverted("transaction reverted (out of gas?)", tx_hash=receipt["transactionHash"].hex())
+        for block in (receipt["blockNumber"], receipt["blockNumber"] - 1):
+            try:
+                self.w3.eth.call(call, block)  # type: ignore[arg-type]
+            except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+                return decode_revert(_revert_data(exc), tx_hash=tx_hash)
+            except (Web3RPCError, ValueError):
+                continue  # the node no longer holds that state
+        limit = int(tx.get("gas", 0))
+        if limit and int(receipt["gasUsed"]) >= limit:
+            return TransactionReverted(f"transaction ran out of gas (used all {limit:,}) in block "
+                                       f"{receipt['blockNumber']}", tx_hash=tx_hash)  # fmt: skip
+        return TransactionReverted(
+            f"transaction reverted in block {receipt['blockNumber']} and replaying it there does not reproduce the "
+            f"revert (a transaction earlier in that block changed what it depended on); tx {tx_hash}",
+            tx_hash=tx_hash,
+        )
 
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash of block `number` on this chain (lowercase 0x hex), or None when the chain has no such block."""
+        from web3.exceptions import BlockNotFound  # noqa: PLC0415
+
+        try:
+            return str(_rpc(lambda: self.w3.eth.get_block(number), self.rpc_url)["hash"].to_0x_hex()).lower()
+        except BlockNotFound:
+            return None
+
+    def identity(self) -> str:
+        """What tells this deployment on this chain from any other: chain id, deployment block hash, ledger address.
+        Journals record it so a role never resumes against a chain that was wiped or a different deployment."""
+        anchor = self.block_hash(self.deployment.deployed_at_block) or "missing"
+        return f"{self.deployment.chain_id}:{anchor}:{self.deployment.address('WorkLedger').lower()}"
 
 
 def _revert_data(exc: Exception) -> str | None:

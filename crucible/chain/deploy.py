@@ -68,6 +68,7 @@ def deploy_protocol(
     deployment = Deployment(
         chain_id=chain_id,
         deployed_at_block=start_block + 1,
+        block_hash=w3.eth.get_block(start_block + 1)["hash"].to_0x_hex(),
         addresses=addresses,
         source_hash=compiled.source_hash,
         params=params,

@@ -2,7 +2,8 @@
 
 It is written atomically and only after every contract is deployed and bound, so a failed deploy never leaves a
 half-written file behind. Loading checks the file against the chain it is used with: a file for another chain, or
-one whose contracts are gone (a local chain restarted), is refused with a clear message.
+one whose contracts are gone or whose deployment block has another hash (a local chain restarted or wiped), is refused
+with a clear message.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Deployment:
     params: ProtocolParams = field(default_factory=ProtocolParams)
     rpc_url: str | None = None
     format_version: int = FORMAT_VERSION
+    # The hash of block `deployed_at_block`: tells this chain from another with the same id (a local chain that was
+    # wiped and redeployed gets the same addresses, but never the same block hashes).
+    block_hash: str | None = None
 
     def address(self, name: str) -> str:
         try:
@@ -64,6 +68,7 @@ class Deployment:
                 params=params,
                 rpc_url=data.get("rpc_url"),
                 format_version=int(data.get("format_version", FORMAT_VERSION)),
+                block_hash=data.get("block_hash"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DeploymentError(f"malformed deployment data: {exc}") from exc
@@ -78,6 +83,15 @@ def save_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -
     directory.mkdir(parents=True, exist_ok=True)
     path = deployment_path(deployment.chain_id, directory)
     tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def save_deployment_to(deployment: Deployment, path: Path) -> Path:
+    """Writes the deployment to exactly `path`, atomically (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
     os.replace(tmp, path)
     return path
