@@ -9,6 +9,7 @@ import torch
 
 _POOL: dict[int, list[torch.Tensor]] = {}
 _LOCK = threading.Lock()
+MAX_SIZES, MAX_PER_SIZE = 4, 4  # untrusted files of odd sizes must not pile up page-locked memory
 
 
 def take(size: int, count: int, *, pinned: bool = True) -> list[torch.Tensor]:
@@ -24,8 +25,14 @@ def take(size: int, count: int, *, pinned: bool = True) -> list[torch.Tensor]:
 
 
 def give_back(buffers: list[torch.Tensor]) -> None:
+    """Keeps pinned buffers for reuse, up to MAX_PER_SIZE of MAX_SIZES sizes; the rest are freed."""
     pinned = [b for b in buffers if b.is_pinned()]
     if pinned:
         with _LOCK:
             for buffer in pinned:
-                _POOL.setdefault(buffer.numel(), []).append(buffer)
+                size = buffer.numel()
+                if size not in _POOL and len(_POOL) >= MAX_SIZES:
+                    continue
+                pool = _POOL.setdefault(size, [])
+                if len(pool) < MAX_PER_SIZE:
+                    pool.append(buffer)
