@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,15 +47,19 @@ def finished_job(network: LocalNetwork, store: ArtifactStore, tmp_path_factory: 
     return posted.job_id
 
 
-def _get(url: str) -> dict:  # type: ignore[type-arg]
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback URL of our own server
-        return json.loads(response.read())
+def _get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        data: dict[str, Any] = json.loads(response.read())
+    return data
 
 
 def test_the_dashboard_shows_the_network_from_public_data(network: LocalNetwork, kubo: KuboNode, finished_job: int,
                                                           tmp_path: Path) -> None:  # fmt: skip
-    env = crucible_env(CRUCIBLE_RPC_URL=network.rpc_url, CRUCIBLE_DEPLOYMENT=str(network.deployment_file),
-                       CRUCIBLE_IPFS_API=kubo.api_multiaddr)  # no key: the dashboard signs nothing
+    env = crucible_env(
+        CRUCIBLE_RPC_URL=network.rpc_url,
+        CRUCIBLE_DEPLOYMENT=str(network.deployment_file),
+        CRUCIBLE_IPFS_API=kubo.api_multiaddr,
+    )  # no key: the dashboard signs nothing
     with spawn([*CRUCIBLE, "dashboard", "--port", "0", "--poll", "0.5"], env=env, stdout=subprocess.DEVNULL) as proc:
         assert proc.stderr is not None
         line = proc.stderr.readline()
@@ -71,13 +76,15 @@ def test_the_dashboard_shows_the_network_from_public_data(network: LocalNetwork,
         assert [p["point"] for p in job["heldout_loss"]] == ["base", "0"] and losses[1] < losses[0]  # it learned
         outcomes = sorted(r["outcome"] for r in snap["submissions"] if r["job"] == finished_job and r["slot"] < 3)
         assert outcomes == ["ACCEPTED", "ACCEPTED", "REJECTED_CHEAT"]
-        assert any(r["verdict"] == "FAIL" for r in snap["verdicts"]) and any(r["verdict"] == "PASS" for r in snap["verdicts"])
+        assert any(r["verdict"] == "FAIL" for r in snap["verdicts"]) and any(
+            r["verdict"] == "PASS" for r in snap["verdicts"]
+        )
         assert any(r["account"] == network.accounts[3].address for r in snap["slashes"])
         assert {network.accounts[i].address for i in (1, 2, 4, 5, 6)} <= {r["account"] for r in snap["stakes"]}
         assert snap["rewards"] and all(int(r["earned_wei"]) > 0 for r in snap["rewards"])
         refused = urllib.request.Request(url + "api/snapshot", data=b"{}", method="POST")
         with pytest.raises(urllib.error.HTTPError) as caught:
-            urllib.request.urlopen(refused, timeout=10)  # noqa: S310
+            urllib.request.urlopen(refused, timeout=10)
         assert caught.value.code == 405  # read-only
 
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")

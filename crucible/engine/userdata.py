@@ -135,11 +135,11 @@ def prepare(rows: list[Row], kind: str, tokenizer: Tokenizer, *, block_size: int
     if kind == "grpo" and tokenizer.name == "gpt2-bpe":
         raise DatasetError("grpo rewards are read in the byte-level ids (digits and ';'): use --tokenizer bytes-v1")
     width = block_size + 1
+    examples: list[Any] = []
     if kind == "pretrain":
-        examples = _pretrain_rows(rows, tokenizer, width, source)
+        examples = list(_pretrain_rows(rows, tokenizer, width, source))
     else:
         build = {"sft": _sft_example, "dpo": _dpo_example, "grpo": _grpo_example}[kind]
-        examples: list[Any] = []
         problems: list[tuple[int, str]] = []
         for row in rows:
             example, problem = build(row.fields, tokenizer, width)
@@ -173,7 +173,7 @@ def _raise_if(problems: list[tuple[int, str]], source: str, kind: str) -> None:
 def _pretrain_rows(rows: list[Row], tokenizer: Tokenizer, width: int, source: str) -> list[list[int]]:
     stream: list[int] = []
     for row in rows:
-        stream += tokenizer.encode(row.fields["text"]) + [tokenizer.end_id]
+        stream += [*tokenizer.encode(row.fields["text"]), tokenizer.end_id]
     count = len(stream) // width
     if count < 2:
         raise DatasetError(f"{source}: {len(stream)} tokens of text make {count} row(s) of {width} tokens; a pretraining "
@@ -184,14 +184,16 @@ def _pretrain_rows(rows: list[Row], tokenizer: Tokenizer, width: int, source: st
 def _response_example(prompt: list[int], response: list[int], width: int) -> tuple[list[int], list[float]] | str:
     total = len(prompt) + len(response)
     if total > width:
-        return f"{total} tokens of prompt and response, the model's block holds {width}: shorten it, or use a larger model"
+        return (
+            f"{total} tokens of prompt and response, the model's block holds {width}: shorten it, or use a larger model"
+        )
     mask = [0.0] * (len(prompt) - 1) + [1.0] * len(response)  # targets are shifted by one
     return prompt + response, mask
 
 
 def _sft_example(fields: dict[str, Any], tokenizer: Tokenizer, width: int) -> tuple[Any, str | None]:
     made = _response_example(tokenizer.encode(fields["prompt"]),
-                             tokenizer.encode(fields["response"]) + [tokenizer.end_id], width)  # fmt: skip
+                             [*tokenizer.encode(fields["response"]), tokenizer.end_id], width)  # fmt: skip
     return (None, made) if isinstance(made, str) else (made, None)
 
 
@@ -199,7 +201,7 @@ def _dpo_example(fields: dict[str, Any], tokenizer: Tokenizer, width: int) -> tu
     prompt = tokenizer.encode(fields["prompt"])
     pair = []
     for key in ("chosen", "rejected"):
-        made = _response_example(prompt, tokenizer.encode(fields[key]) + [tokenizer.end_id], width)
+        made = _response_example(prompt, [*tokenizer.encode(fields[key]), tokenizer.end_id], width)
         if isinstance(made, str):
             return None, f"{key!r}: {made}"
         pair.append(made)
@@ -215,7 +217,10 @@ def _grpo_example(fields: dict[str, Any], tokenizer: Tokenizer, width: int) -> t
         return None, (f"answer {fields['answer']} has {digits} digits; a completion holds {GRPO_MAX_NEW - 1} digits "
                       "and ';', so no rollout could earn the reward")  # fmt: skip
     if len(prompt) + GRPO_MAX_NEW > width - 1:
-        return None, f"the prompt is {len(prompt)} tokens; with the {GRPO_MAX_NEW}-token completion it must fit {width - 1}"
+        return (
+            None,
+            f"the prompt is {len(prompt)} tokens; with the {GRPO_MAX_NEW}-token completion it must fit {width - 1}",
+        )
     return (prompt, fields["answer"]), None
 
 

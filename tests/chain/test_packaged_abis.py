@@ -54,7 +54,7 @@ def test_an_address_holding_another_contract_is_refused(network: LocalNetwork) -
 
 def test_a_deployment_from_unknown_sources_is_refused_with_what_to_do(network: LocalNetwork) -> None:
     other = replace(network.client.deployment, source_hash="f" * 32)
-    with pytest.raises(DeploymentError, match="other contract sources .* install the crucible version"):
+    with pytest.raises(DeploymentError, match=r"other contract sources .* install the crucible version"):
         ChainClient.open(network.rpc_url, other)
 
 
@@ -76,9 +76,9 @@ print(json.dumps({"error": type(error).__name__, "modules": sorted(sys.modules)}
 
 def test_miner_validator_and_sponsor_paths_import_no_compiler(network: LocalNetwork) -> None:
     assert network.deployment_file is not None
-    from eth_utils import keccak
+    from web3 import Web3
 
-    revert = keccak(text="JobUnknown(uint256)")[:4] + (7).to_bytes(32, "big")
+    revert = bytes(Web3.keccak(text="JobUnknown(uint256)"))[:4] + (7).to_bytes(32, "big")
     done = subprocess.run([sys.executable, "-c", ROLE_PATHS, network.rpc_url, str(network.deployment_file),
                            revert.hex()], env=crucible_env(), capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -5,6 +5,7 @@ CID that `crucible job create --dataset` takes. Bad rows are named by line and n
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def env(network: LocalNetwork, kubo: KuboNode) -> dict[str, str]:
             "CRUCIBLE_PRIVATE_KEY": network.accounts[0].key.hex(), "CRUCIBLE_IPFS_API": kubo.api_multiaddr}  # fmt: skip
 
 
-def _jsonl(path: Path, rows: list[object]) -> Path:
+def _jsonl(path: Path, rows: Sequence[object]) -> Path:
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
     return path
 
@@ -62,7 +63,9 @@ def test_bad_rows_are_reported_with_their_line_numbers(tmp_path: Path) -> None:
 def test_a_row_longer_than_the_block_is_an_error_not_a_silent_cut(tmp_path: Path) -> None:
     rows = parse_rows(_jsonl(tmp_path / "long.jsonl", [SFT_ROWS[0], {"prompt": "x" * 40, "response": "y"}]).read_bytes(),
                       "sft", source="long.jsonl")  # fmt: skip
-    with pytest.raises(DatasetError, match=r"long.jsonl:2: 42 tokens of prompt and response, the model's block holds 33"):
+    with pytest.raises(
+        DatasetError, match=r"long.jsonl:2: 42 tokens of prompt and response, the model's block holds 33"
+    ):
         prepare(rows, "sft", get_tokenizer("bytes-v1"), block_size=32, holdout=0.1, source_sha256="0" * 64,
                 source="long.jsonl")  # fmt: skip
 
@@ -78,10 +81,14 @@ def test_every_kind_is_laid_out_as_the_engine_reads_it(tmp_path: Path) -> None:
         path = tmp_path / f"{kind}.txt"
         path.write_text(rows) if isinstance(rows, str) else _jsonl(path, rows)  # type: ignore[func-returns-value]
         raw = path.read_bytes()
-        prepared = prepare(parse_rows(raw, kind), kind, tok, block_size=32, holdout=0.2, source_sha256=source_digest(raw))
+        prepared = prepare(
+            parse_rows(raw, kind), kind, tok, block_size=32, holdout=0.2, source_sha256=source_digest(raw)
+        )
         train, held = prepared.train, prepared.heldout
         if kind != "pretrain":  # pretraining text is cut into blocks, so its row count is the blocks'
-            assert prepared.rows + prepared.heldout_rows == len(rows) and prepared.heldout_rows == round(len(rows) * 0.2)
+            assert prepared.rows + prepared.heldout_rows == len(rows) and prepared.heldout_rows == round(
+                len(rows) * 0.2
+            )
         for tensors in (train, held):
             ids = [t for k, t in tensors.items() if k in ("tokens", "chosen", "rejected", "prompts")]
             assert all(t.dtype == torch.int64 and int(t.max()) < tok.vocab_size for t in ids)
@@ -133,7 +140,9 @@ def test_a_bad_file_writes_nothing_and_pins_nothing(tmp_path: Path, kubo: KuboNo
 def test_own_data_is_pinned_and_a_job_trains_and_replays_on_it(tmp_path: Path, env: dict[str, str],
                                                                 network: LocalNetwork, kubo: KuboNode) -> None:  # fmt: skip
     source = _jsonl(tmp_path / "qa.jsonl", SFT_ROWS)
-    added = CliRunner().invoke(cli, ["--json", "data", "add", str(source), "--kind", "sft", "--holdout", "0.25"], env=env)
+    added = CliRunner().invoke(
+        cli, ["--json", "data", "add", str(source), "--kind", "sft", "--holdout", "0.25"], env=env
+    )
     assert added.exit_code == 0, added.output
     pinned = json.loads(added.stdout)
     store = ArtifactStore(kubo.api_multiaddr)
