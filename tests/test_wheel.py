@@ -101,16 +101,28 @@ def test_the_installed_cli_starts_without_node_solc_or_a_checkout(installed: dic
     assert "No module named 'solcx'" in where.stderr  # the compiler is not there to be imported by accident
 
 
-def test_sponsor_miner_and_validator_work_from_the_wheel(installed: dict[str, str], network: LocalNetwork,
-                                                          kubo: KuboNode, tmp_path: Path) -> None:  # fmt: skip
+def test_sponsor_miner_and_validator_work_from_the_wheel(
+    installed: dict[str, str], network: LocalNetwork, kubo: KuboNode, tmp_path: Path
+) -> None:
+    """The README's two-machine section, with the wheel's `crucible`: keys, faucet, own data, a job, a miner, a
+    validator, the public record."""
     chain = {"CRUCIBLE_RPC_URL": network.rpc_url, "CRUCIBLE_DEPLOYMENT": str(network.deployment_file),
-             "CRUCIBLE_IPFS_API": kubo.api_multiaddr}  # fmt: skip
+             "CRUCIBLE_IPFS_API": kubo.api_multiaddr, "CRUCIBLE_KEYSTORE_PASSWORD": "wheel test"}  # fmt: skip
     sponsor = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[0].key.hex()}
-    miner = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[5].key.hex()}
-    validator = chain | {"CRUCIBLE_PRIVATE_KEY": network.accounts[6].key.hex()}
+    miner = chain | {"CRUCIBLE_KEYSTORE": str(tmp_path / "miner.json")}
+    validator = chain | {"CRUCIBLE_KEYSTORE": str(tmp_path / "validator.json")}
+    for role in (miner, validator):
+        for args in (("keys", "new", role["CRUCIBLE_KEYSTORE"]), ("faucet", "1000")):
+            done = run(installed, *args, extra=role)
+            assert done.returncode == 0, done.stderr
 
+    rows = [json.dumps({"prompt": f"double {i}:", "response": f" {2 * i}"}) for i in range(40)]
+    (tmp_path / "qa.jsonl").write_text("\n".join(rows) + "\n")
+    added = run(installed, "--json", "data", "add", str(tmp_path / "qa.jsonl"), "--kind", "sft", extra=sponsor)
+    assert added.returncode == 0, added.stderr
+    dataset = json.loads(added.stdout)["dataset_cid"]
     posted = run(installed, "--json", "job", "create", "--kind", "sft", "--slots", "1", "--compute-cost", "5",
-                 extra=sponsor)  # fmt: skip
+                 "--dataset", dataset, extra=sponsor)  # fmt: skip
     assert posted.returncode == 0, posted.stderr
     job_id = json.loads(posted.stdout)["job_id"]
     mined = run(installed, "miner", "run", "--job", str(job_id), "--stake", "300", "--data-dir", str(tmp_path / "m"),
@@ -122,8 +134,14 @@ def test_sponsor_miner_and_validator_work_from_the_wheel(installed: dict[str, st
     assert validated.returncode == 0, validated.stderr[-3000:]
     stakes = run(installed, "--json", "status", "stakes", extra=chain)
     assert stakes.returncode == 0, stakes.stderr
-    rows = {row["account"]: row for row in json.loads(stakes.stdout)["stakes"]}
-    assert int(rows[network.accounts[5].address]["staked_wei"]) == 300 * 10**18
-    assert rows[network.accounts[6].address]["validator"] is True
+    by_account = {row["account"]: row for row in json.loads(stakes.stdout)["stakes"]}
+    staked = {account.lower(): row for account, row in by_account.items()}
+    miner_row, validator_row = (staked[_address(tmp_path / f"{role}.json")] for role in ("miner", "validator"))
+    assert int(miner_row["staked_wei"]) == 300 * 10**18 and validator_row["validator"] is True
     revert = run(installed, "job", "status", "999", extra=chain)  # a revert decodes through the packaged ABIs
     assert revert.returncode == 1 and "JobUnknown(jobId=999)" in revert.stderr
+
+
+def _address(keystore: Path) -> str:
+    """The account of an encrypted keystore (its public "address" field), as 0x-prefixed lowercase hex."""
+    return "0x" + str(json.loads(keystore.read_text())["address"]).lower().removeprefix("0x")
