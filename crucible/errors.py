@@ -30,6 +30,14 @@ class ConfigError(CrucibleError, ValueError):
     """A setting or argument is missing or malformed."""
 
 
+class DatasetError(ConfigError):
+    """A sponsor's dataset file does not fit its kind's schema or the model; `lines` are the bad rows' line numbers."""
+
+    def __init__(self, message: str, *, lines: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.lines = list(lines or [])
+
+
 class KeystoreError(CrucibleError):
     """A key could not be loaded: missing keystore, wrong password, malformed key."""
 
@@ -80,12 +88,21 @@ class ContractError(TransactionReverted):
         super().__init_subclass__(**kwargs)
         ContractError.registry[cls.__name__] = cls
 
+    statuses: ClassVar[tuple[str, ...]] = ()  # names of a `status` field's enum values, rendered next to the number
+
     def __init__(self, *args: Any, tx_hash: str | None = None, data: bytes = b"") -> None:
         if len(args) != len(self.fields):
             raise TypeError(f"{type(self).__name__} takes {len(self.fields)} values, got {len(args)}")
         self.values: dict[str, Any] = dict(zip(self.fields, args, strict=True))
-        rendered = ", ".join(f"{name}={_render(value)}" for name, value in self.values.items())
+        rendered = ", ".join(f"{name}={self._render_field(name, value)}" for name, value in self.values.items())
         super().__init__(f"{type(self).__name__}({rendered})", data=data, tx_hash=tx_hash)
+
+    def _render_field(self, name: str, value: Any) -> str:
+        if name == "status" and isinstance(value, int) and 0 <= value < len(self.statuses):
+            return f"{value} ({self.statuses[value]})"
+        if name == "name" and isinstance(value, str):
+            return value
+        return _render(value)
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -129,23 +146,246 @@ class LibraryError(ContractError):
 # ---------------------------------------------------------------- contract errors (mirror the Solidity interfaces)
 
 
-class TokenFaucetAmountTooLarge(TokenError):
-    """A faucet request asked for more than one call may mint."""
+class JobNotSponsor(JobError):
+    """Only the job's sponsor may do this."""
 
-    fields = ("requested", "maximum")
+    fields = ("jobId", "caller")
 
 
-class TokenFaucetUnavailable(TokenError):
-    """The faucet was called on a chain that is not a local development chain."""
+class JobParamOutOfRange(JobError):
+    """A parameter is outside its allowed range [min, max]."""
 
-    fields = ("chainId",)
-    hint = "the faucet exists only on local chains (31337, 1337)"
+    fields = ("name", "value", "min", "max")
+    hint = "fix that parameter: it must lie within [min, max]"
+
+
+class JobResolutionTooLong(JobError):
+    """The longest audit plus dispute of this job would outlast stake unbonding or validator activation, letting a
+    cheat escape or a validator set change under a running audit.
+    """
+
+    fields = ("resolutionBlocks", "unbondingBlocks", "epochBlocks")
+    hint = "shorten the job's windows: with every retry, a job must resolve within one epoch and before unbonding ends"
+
+
+class JobUnauthorizedRegistry(JobError):
+    """Only the bound job registry may register jobs."""
+
+    fields = ("caller",)
+
+
+class JobUnknown(JobError):
+    """No job with that id."""
+
+    fields = ("jobId",)
+    hint = "check the job id with `crucible job list`"
+
+
+class JobWrongStatus(JobError):
+    """The job is not in the status the call needs."""
+
+    fields = ("jobId", "status")
+    statuses = ("NONE", "ACTIVE", "COMPLETED", "ABANDONED")  # IJobTypes.JobStatus
+    hint = "`crucible job list` shows each job's status"
+
+
+class LedgerBoundaryConflict(LedgerError):
+    """Two revealed copies of one boundary differ."""
+
+    fields = ("subject", "index")
+
+
+class LedgerBoundaryCount(LedgerError):
+    """Wrong number of revealed boundaries or checkpoint CIDs."""
+
+    fields = ("expected", "supplied")
+
+
+class LedgerBountyNotReady(LedgerError):
+    """Winners are paid once every losing seat is slashed (anyone can settle those first)."""
+
+    fields = ("subject", "pendingLosers")
+
+
+class LedgerCommitmentMismatch(LedgerError):
+    """The supplied preimage does not hash to the stored commitment."""
+
+    fields = ("subject", "expected", "supplied")
+
+
+class LedgerDeadlinePassed(LedgerError):
+    """A deadline passed."""
+
+    fields = ("subject", "deadline", "currentBlock")
+    hint = "the window for this step has closed"
+
+
+class LedgerInvalidMerkleProof(LedgerError):
+    """A boundary's Merkle proof does not place it at its index under the committed root."""
+
+    fields = ("subject", "index", "proofLength", "depth")
+
+
+class LedgerInvalidVerdict(LedgerError):
+    """Verdicts are Pass or Fail."""
+
+    fields = ("verdict",)
+
+
+class LedgerMinerStakeTooLow(LedgerError):
+    """The miner's stake is below the network minimum."""
+
+    fields = ("miner", "required", "staked")
+    hint = "stake at least the miner minimum with `crucible stake add`"
+
+
+class LedgerModuleDirectCall(LedgerError):
+    """Only the ledger's own delegatecall may run the settlement module."""
+
+    fields = ()
+
+
+class LedgerNoDispute(LedgerError):
+    """Nothing is contested on this subject, so no committee sits."""
+
+    fields = ("subject",)
+
+
+class LedgerNotAudited(LedgerError):
+    """The subject was not selected for audit."""
+
+    fields = ("subject",)
+
+
+class LedgerNotSeatHolder(LedgerError):
+    """The caller is not the validator drawn for this seat."""
+
+    fields = ("subject", "panel", "seat", "caller", "holder")
+
+
+class LedgerNotSettled(LedgerError):
+    """The subject is not settled yet."""
+
+    fields = ("subject",)
+
+
+class LedgerNotSlotMiner(LedgerError):
+    """Only the slot's miner may do this."""
+
+    fields = ("subject", "caller", "miner")
+
+
+class LedgerPanelAlreadyDrawn(LedgerError):
+    """This panel's seats for the current attempt were already drawn."""
+
+    fields = ("subject", "panel", "attempt")
+    hint = "someone drew this panel already; read its seats with `crucible status verdicts`"
+
+
+class LedgerPlantMismatch(LedgerError):
+    """The planted-error proof does not open the job's plant root for this slot and its miner."""
+
+    fields = ("subject", "miner")
+
+
+class LedgerRandomnessMissing(LedgerError):
+    """Nobody recorded the randomness of the block the call needs (it can no longer be recorded)."""
+
+    fields = ("subject", "randomnessBlock")
+    hint = "nobody recorded that block's randomness in time; the panel will be re-drawn"
+
+
+class LedgerRoundNotOpen(LedgerError):
+    """The round is not the job's open round."""
+
+    fields = ("jobId", "round", "currentRound")
+
+
+class LedgerRoundNotReadyForAggregation(LedgerError):
+    """The round's aggregation slot opens only when every work slot is settled."""
+
+    fields = ("jobId", "round", "settled", "needed")
+
+
+class LedgerSeatAlreadyDone(LedgerError):
+    """The seat was already revealed or settled."""
+
+    fields = ("subject", "panel", "seat")
+
+
+class LedgerSeatNotCommittable(LedgerError):
+    """The seat has already committed, or was never drawn."""
+
+    fields = ("subject", "panel", "seat", "flags")
+
+
+class LedgerSeatNotCommitted(LedgerError):
+    """The seat never committed."""
+
+    fields = ("subject", "panel", "seat")
+
+
+class LedgerSeedFailed(LedgerError):
+    """Every seed try passed without recorded randomness: the subject settles Unverified."""
+
+    fields = ("subject",)
+    hint = "no seed try was recorded; the submission settles Unverified"
+
+
+class LedgerSlotOutOfRange(LedgerError):
+    """The slot index is neither a work slot nor the round's current aggregation slot."""
+
+    fields = ("slot", "aggregationSlot")
+
+
+class LedgerSlotTaken(LedgerError):
+    """Somebody already holds this slot."""
+
+    fields = ("subject", "holder")
+    hint = "pick another slot; `crucible job status` lists the open ones"
+
+
+class LedgerTooEarly(LedgerError):
+    """Too early: the call is possible from block `readyAt`."""
+
+    fields = ("subject", "readyAt", "currentBlock")
+    hint = "wait until block readyAt"
+
+
+class LedgerVerdictMismatch(LedgerError):
+    """The revealed verdict does not match the commitment (all 256 bits are compared)."""
+
+    fields = ("subject", "panel", "seat", "committed", "revealed")
+
+
+class LedgerWrongBoundary(LedgerError):
+    """A revealed boundary is not the one the audit sampled."""
+
+    fields = ("position", "expectedIndex", "suppliedIndex")
+
+
+class LedgerWrongStatus(LedgerError):
+    """The subject is not in a status that allows this call."""
+
+    fields = ("subject", "status")
+    statuses = ("OPEN", "CLAIMED", "SUBMITTED", "CHECKPOINTS_REVEALED", "ACCEPTED", "REJECTED", "VACATED")  # SlotStatus
+    hint = (
+        "the slot is not in a state this call accepts: it may have moved on already (settled, vacated, or claimed "
+        "by someone else); `crucible job status JOB` shows every slot"
+    )
 
 
 class StakeAlreadyValidator(StakeError):
-    """The account is already an active validator."""
+    """The account is already registered as a validator."""
 
     fields = ("account",)
+
+
+class StakeEpochUnavailable(StakeError):
+    """Draws read the weights of the current or the previous epoch only."""
+
+    fields = ("epoch", "currentEpoch")
+    hint = "draws read only the current or the previous epoch"
 
 
 class StakeInsufficientFree(StakeError):
@@ -155,14 +395,14 @@ class StakeInsufficientFree(StakeError):
     hint = "unbond at most `free`: collateral locked by open submissions is released when they settle"
 
 
-class StakeNoValidators(StakeError):
-    """The validator set is empty, so nobody can be drawn."""
+class StakeInvalidConfig(StakeError):
+    """Deployment parameters that would let a validator leave before its votes are settled."""
 
-    fields = ()
+    fields = ("unbondingPeriodBlocks", "epochBlocks")
 
 
 class StakeNotValidator(StakeError):
-    """The account is not an active validator."""
+    """The account is not a registered validator."""
 
     fields = ("account",)
 
@@ -200,16 +440,11 @@ class StakeUnbondingNotReady(StakeError):
     hint = "wait until the block shown in readyAt, then run `crucible stake withdraw` again"
 
 
-class StakeUnlockExceedsLocked(StakeError):
-    """Unlocking more collateral than is locked."""
+class StakeValidatorSetFull(StakeError):
+    """The sortition tree is full."""
 
-    fields = ("account", "amount", "locked")
-
-
-class StakeValidatorIndexOutOfRange(StakeError):
-    """No validator sits at that index."""
-
-    fields = ("index", "count")
+    fields = ("capacity",)
+    hint = "the sortition tree holds 4,096 validators"
 
 
 class StakeZeroAmount(StakeError):
@@ -219,16 +454,23 @@ class StakeZeroAmount(StakeError):
     hint = "give an amount above zero"
 
 
+class TokenFaucetAmountTooLarge(TokenError):
+    """A faucet request asked for more than one call may mint."""
+
+    fields = ("requested", "maximum")
+
+
+class TokenFaucetUnavailable(TokenError):
+    """The faucet was called on a chain that is not a local development chain."""
+
+    fields = ("chainId",)
+    hint = "the faucet exists only on local chains (31337, 1337)"
+
+
 class VaultAlreadyBound(VaultError):
     """The protocol contract was already bound."""
 
     fields = ()
-
-
-class VaultEscrowInsufficient(VaultError):
-    """A job's escrow holds less than a payment needs."""
-
-    fields = ("jobId", "requested", "available")
 
 
 class VaultNothingToClaim(VaultError):
@@ -250,201 +492,22 @@ class VaultUnauthorized(VaultError):
     fields = ("caller",)
 
 
-class JobInvalidParams(JobError):
-    """A parameter is out of its allowed range; `code` names which (see docs/contracts.md)."""
+class WeightHistoryOutOfRange(StakeError):
+    """A write would go below zero or above MAX_VALUE."""
 
-    fields = ("code", "value")
+    fields = ("epoch", "delta")
 
 
-class JobNotSponsor(JobError):
-    """Only the job's sponsor may do this."""
+class WeightHistoryRewrite(StakeError):
+    """A write tried to change an epoch older than the last written one."""
 
-    fields = ("jobId", "caller")
+    fields = ("epoch", "lastEpoch")
 
 
-class JobResolutionOutlastsUnbonding(JobError):
-    """The longest audit plus dispute of this job would outlast stake unbonding, letting a cheat escape."""
+class WeightHistoryUnavailable(StakeError):
+    """A read reached further back than the four epochs kept."""
 
-    fields = ("resolutionBlocks", "unbondingBlocks")
-
-
-class JobUnauthorizedRegistry(JobError):
-    """Only the bound job registry may register jobs."""
-
-    fields = ("caller",)
-
-
-class JobUnknown(JobError):
-    """No job with that id."""
-
-    fields = ("jobId",)
-    hint = "check the job id with `crucible job list`"
-
-
-class JobWrongStatus(JobError):
-    """The job is not in the status the call needs."""
-
-    fields = ("jobId", "status")
-
-
-class LedgerBoundaryCount(LedgerError):
-    """Wrong number of revealed boundaries."""
-
-    fields = ("expected", "supplied")
-
-
-class LedgerBountyNotReady(LedgerError):
-    """Winners are paid once every losing seat is slashed (anyone can settle those first)."""
-
-    fields = ("subject", "pendingLosers")
-
-
-class LedgerCommitmentMismatch(LedgerError):
-    """The supplied preimage does not hash to the stored commitment."""
-
-    fields = ("subject",)
-
-
-class LedgerDeadlinePassed(LedgerError):
-    """A deadline passed."""
-
-    fields = ("subject", "deadline", "currentBlock")
-    hint = "the window for this step has closed"
-
-
-class LedgerInvalidMerkleProof(LedgerError):
-    """A boundary's Merkle proof does not verify against the committed root."""
-
-    fields = ("subject", "index")
-
-
-class LedgerInvalidVerdict(LedgerError):
-    """Verdicts are Pass or Fail."""
-
-    fields = ("verdict",)
-
-
-class LedgerMinerStakeTooLow(LedgerError):
-    """The miner's stake is below the network minimum."""
-
-    fields = ("miner", "required", "staked")
-    hint = "stake at least the miner minimum with `crucible stake add`"
-
-
-class LedgerNoDispute(LedgerError):
-    """No audit seat revealed Fail, so there is no dispute to sit on."""
-
-    fields = ("subject",)
-
-
-class LedgerNotAudited(LedgerError):
-    """The subject was not selected for audit."""
-
-    fields = ("subject",)
-
-
-class LedgerNotSeatHolder(LedgerError):
-    """The caller is not the validator drawn for this seat."""
-
-    fields = ("subject", "panel", "seat", "caller", "holder")
-
-
-class LedgerNotSettled(LedgerError):
-    """The subject is not settled yet."""
-
-    fields = ("subject",)
-
-
-class LedgerNotSlotMiner(LedgerError):
-    """Only the slot's miner may do this."""
-
-    fields = ("subject", "caller", "miner")
-
-
-class LedgerRoundNotOpen(LedgerError):
-    """The round is not the job's open round."""
-
-    fields = ("jobId", "round", "currentRound")
-
-
-class LedgerRoundNotReadyForAggregation(LedgerError):
-    """The round's aggregation slot opens only when every work slot is settled."""
-
-    fields = ("jobId", "round", "settled", "needed")
-
-
-class LedgerSealMismatch(LedgerError):
-    """The seal does not open as a planted forced error."""
-
-    fields = ("subject",)
-
-
-class LedgerSeatAlreadyDone(LedgerError):
-    """The seat was already revealed or settled."""
-
-    fields = ("subject", "panel", "seat")
-
-
-class LedgerSeatNotCommitted(LedgerError):
-    """The seat never committed."""
-
-    fields = ("subject", "panel", "seat")
-
-
-class LedgerSeatOutOfRange(LedgerError):
-    """The seat number is beyond the panel's size."""
-
-    fields = ("seat", "seats")
-
-
-class LedgerSeatTaken(LedgerError):
-    """The seat has already committed."""
-
-    fields = ("subject", "panel", "seat")
-
-
-class LedgerSeedUnavailable(LedgerError):
-    """The audit seed block is older than 256 blocks and was never recorded."""
-
-    fields = ("subject", "seedBlock")
-
-
-class LedgerSlotOutOfRange(LedgerError):
-    """The slot index is neither a work slot nor the round's current aggregation slot."""
-
-    fields = ("slot", "aggregationSlot")
-
-
-class LedgerSlotTaken(LedgerError):
-    """Somebody already holds this slot."""
-
-    fields = ("subject", "holder")
-    hint = "pick another slot; `crucible job status` lists the open ones"
-
-
-class LedgerTooEarly(LedgerError):
-    """Too early: the call is possible from block `readyAt`."""
-
-    fields = ("subject", "readyAt", "currentBlock")
-    hint = "wait until block readyAt"
-
-
-class LedgerVerdictMismatch(LedgerError):
-    """The revealed verdict does not match the commitment."""
-
-    fields = ("subject", "panel", "seat")
-
-
-class LedgerWrongBoundary(LedgerError):
-    """A revealed boundary is not the one the audit sampled."""
-
-    fields = ("position", "expectedIndex", "suppliedIndex")
-
-
-class LedgerWrongStatus(LedgerError):
-    """The subject is not in a status that allows this call."""
-
-    fields = ("subject", "status")
+    fields = ("epoch", "lastEpoch")
 
 
 # OpenZeppelin errors reachable through our contracts.
@@ -547,6 +610,12 @@ class SafeERC20FailedOperation(LibraryError):
     fields = ("token",)
 
 
+class SafeCastOverflowedUintDowncast(LibraryError):
+    """A value did not fit the integer type it was stored in (e.g. a stake of 2**128 wei or more)."""
+
+    fields = ("bits", "value")
+
+
 # ---------------------------------------------------------------- artifacts (IPFS) and work
 
 
@@ -574,3 +643,12 @@ class DigestMismatch(ArtifactError):
 
 class MalformedArtifact(ArtifactError, ValueError):
     """An artifact's bytes parse but break its format or schema (bad safetensors, wrong shapes, bad manifest)."""
+
+
+# ---------------------------------------------------------------- not errors
+
+
+class Stopping(Exception):  # noqa: N818 - a request to stop, deliberately outside the CrucibleError tree
+    """Raised inside a long-running role once it was asked to stop (SIGTERM, Ctrl-C): the step in flight is abandoned
+    at a safe point and the journal, written before every transaction, resumes it on the next start. Not a
+    CrucibleError, so no handler that isolates one entry's failure swallows it."""

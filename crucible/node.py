@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,12 +22,17 @@ from crucible.errors import (
     DigestMismatch,
     ERC20InsufficientBalance,
     IpfsUnavailable,
+    LedgerTooEarly,
     MalformedArtifact,
     RpcUnavailable,
+    Stopping,
 )
 from crucible.journal import Journal
-from crucible.protocol.jobs import LoadedJob, load_job
-from crucible.staking import add_stake
+from crucible.protocol import ledger
+from crucible.protocol.jobs import JobRecord, LoadedJob, job_records, load_job
+from crucible.protocol.timelines import randomness_blocks
+from crucible.protocol.types import SubjectFlags, SubjectView, Windows
+from crucible.staking import add_stake, join_validator_set
 from crucible.units import cru
 
 Transient = (RpcUnavailable, IpfsUnavailable)
@@ -36,6 +42,8 @@ class Node:
     """A role's process: `tick()` does one pass over the chain and the journal; `run()` repeats it."""
 
     role = "node"
+    entry_kinds: tuple[str, ...] = ()  # journal kinds the status line reports
+    final_states: tuple[str, ...] = ("done",)  # states it leaves out
 
     def __init__(
         self,
@@ -52,6 +60,10 @@ class Node:
         self.device = device or (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
         self.log = logger or logging.getLogger(f"crucible.{self.role}")
         self._jobs: dict[int, LoadedJob] = {}
+        self._records: dict[int, JobRecord] = {}
+        self._records_cursor = 0
+        self._randomness_sent: set[int] = set()
+        self._stop: threading.Event | None = None
         self.ticks = 0
         self.compute_seconds = 0.0  # time in training (miners) or replaying (validators): the benchmark reads it
 
@@ -82,16 +94,60 @@ class Node:
         finally:
             self.ticks += 1
 
-    def run(self, *, poll_seconds: float = 1.0, stop: threading.Event | None = None, max_ticks: int | None = None) -> None:
-        stop = stop or threading.Event()
+    def run(
+        self,
+        *,
+        poll_seconds: float = 1.0,
+        stop: threading.Event | None = None,
+        max_ticks: int | None = None,
+        status_seconds: float = 15.0,
+    ) -> None:
+        """Ticks until `stop` is set (or `max_ticks` passes). Every `status_seconds` it logs what it waits for, so a
+        quiet role never looks hung. Once `stop` is set, the pass in flight stops before its next entry (Stopping)."""
+        self._stop = stop = stop or threading.Event()
         self.log.info("%s %s running (device %s, journal %s)", self.role, self.address, self.device, self.journal.path)
+        next_status = time.monotonic() + status_seconds
         while not stop.is_set() and (max_ticks is None or self.ticks < max_ticks):
             self.safe_tick()
+            if time.monotonic() >= next_status:
+                self.log_waiting()
+                next_status = time.monotonic() + status_seconds
             stop.wait(poll_seconds)
+
+    def log_waiting(self) -> None:
+        """One line: the block, and what each open entry waits for (the window it needs, in blocks)."""
+        try:
+            block = self.block()
+            waits = self.waiting_for(block)
+        except Exception as exc:  # noqa: BLE001 - a status line must never stop the role
+            self.log.info("waiting: cannot read the chain (%s: %s)", type(exc).__name__, exc)
+            return
+        self.log.info("block %d: %s", block, "; ".join(waits) if waits else self.idle_reason())
+
+    def waiting_for(self, block: int) -> list[str]:
+        """What the open journal entries wait for (a role says which window; this default names their states)."""
+        return [f"{e.key} {e.state}" for kind in self.entry_kinds for e in self.journal.entries(kind)
+                if e.state not in self.final_states]  # fmt: skip
+
+    def idle_reason(self) -> str:
+        return "nothing in progress; waiting for new work"
+
+    def settle_wait(self, job_id: int, round_: int, slot: int) -> str:
+        """When a submission can be settled, from the ledger's own dry run: 'settles from block N' or 'settle now'."""
+        try:
+            self.client.call(self.client.ledger.functions.settleSubmission(job_id, round_, slot))
+        except LedgerTooEarly as exc:
+            return f"settles from block {exc.values['readyAt']}"
+        except ContractError as exc:
+            return f"not settleable ({type(exc).__name__})"
+        return "can be settled now"
 
     def isolated(self, what: str, step: Callable[[], Any]) -> Any:
         """Runs one entry's step; its own failure (a malformed job, an artifact that will never parse) is logged and
-        does not hold up the other entries. An unreachable RPC or Kubo still ends the pass (every step needs them)."""
+        does not hold up the other entries. An unreachable RPC or Kubo still ends the pass (every step needs them).
+        Once a stop was asked for, no new entry starts (Stopping ends the pass; the journal resumes it)."""
+        if self._stop is not None and self._stop.is_set():
+            raise Stopping(f"{self.role}: stop requested")
         try:
             return step()
         except Transient:
@@ -123,6 +179,33 @@ class Node:
     def block(self) -> int:
         return self.client.block_number()
 
+    def job_records(self) -> list[JobRecord]:
+        """Every job of the deployment, read incrementally from JobCreated events."""
+        head = self.block()
+        if head >= self._records_cursor:
+            for record in job_records(self.client, from_block=self._records_cursor or None, to_block=head):
+                self._records[record.job_id] = record
+            self._records_cursor = head + 1
+        return [self._records[i] for i in sorted(self._records)]
+
+    def keep_randomness(self, view: SubjectView, windows: Windows) -> None:
+        """Records the next block's randomness when this subject may need it (a seed try, a panel re-draw or a
+        committee draw): the protocol reads randomness only from blocks fixed in advance, and only a transaction in
+        that very block can record it."""
+        if not view.status.live:
+            return
+        seed_attempt = view.seed_attempt if view.flags & SubjectFlags.SEED_KNOWN else 0
+        wanted = randomness_blocks(view.deadline_or_submitted_at, seed_attempt, view.audit_attempt, windows)
+        target = self.block() + 1
+        if target in wanted and target not in self._randomness_sent:
+            self._randomness_sent.add(target)
+            try:
+                receipt = ledger.record_randomness(self.client)
+            except ContractError as exc:  # best effort: a missed block is retried by the protocol itself
+                self.log.warning("could not record the randomness of block %d: %s", target, exc)
+                return
+            self.log.debug("recorded the randomness of block %d (wanted %d)", receipt["blockNumber"], target)
+
     def job(self, job_id: int) -> LoadedJob:
         if job_id not in self._jobs:
             try:
@@ -143,12 +226,12 @@ class Node:
         """Tops the stake up to `target_wei` (and joins the validator set) when it is short; a wallet too small to
         reach the protocol minimum is a clear error, not a half-done stake."""
         stakes = self.client.stakes.functions
-        staked = int(self.client.call(stakes.stakeOf(self.address))[0])
+        staked = ledger.stake_of(self.client, self.address).staked
         minimum = int(self.client.call(stakes.minValidatorStake() if validator else stakes.minMinerStake()))
         target = max(target_wei, minimum)
         if staked < target:
             try:
-                add_stake(self.client, target - staked, register_validator=validator)
+                add_stake(self.client, target - staked)
             except ERC20InsufficientBalance as exc:
                 if staked >= minimum:
                     self.log.warning("cannot top the stake up to %s (%s); staying at %s", cru(target), exc, cru(staked))
@@ -160,8 +243,13 @@ class Node:
             else:
                 self.log.info("staked %s (now %s)", cru(target - staked), cru(target))
         if validator and not self.client.call(stakes.isValidator(self.address)):
-            self.client.transact(stakes.registerValidator())
-            self.log.info("joined the validator set")
+            epoch = join_validator_set(self.client, self.device_classes())
+            self.log.info("joined the validator set: drawable from epoch %d (current %d)", epoch,
+                          int(self.client.call(stakes.currentEpoch())))  # fmt: skip
+
+    def device_classes(self) -> list[int]:
+        """The device classes this node replays bit for bit on (declared when it joins the validator set)."""
+        return []
 
     def claim_rewards(self, min_wei: int = 1) -> int:
         owed = int(self.client.call(self.client.vault.functions.claimableOf(self.address)))

@@ -9,6 +9,8 @@ from web3 import Web3
 
 from crucible.chain.client import ChainClient
 from crucible.errors import ERC20InsufficientBalance
+from crucible.protocol.events import ValidatorRegistered, from_receipt
+from crucible.protocol.types import StakeInfo
 from crucible.units import cru
 
 
@@ -45,13 +47,13 @@ class StakeView:
 
 def stake_view(client: ChainClient, account: str) -> StakeView:
     address = Web3.to_checksum_address(account)
-    staked, locked, unbonding, ready_at = client.call(client.stakes.functions.stakeOf(address))
+    info = StakeInfo.from_abi(client.call(client.stakes.functions.stakeOf(address)))
     return StakeView(
         account=address,
-        staked=staked,
-        locked=locked,
-        unbonding=unbonding,
-        unbond_ready_at=ready_at,
+        staked=info.staked,
+        locked=info.locked,
+        unbonding=info.unbonding,
+        unbond_ready_at=info.unbond_ready_at,
         is_validator=client.call(client.stakes.functions.isValidator(address)),
         claimable=client.call(client.vault.functions.claimableOf(address)),
         wallet=client.call(client.token.functions.balanceOf(address)),
@@ -70,8 +72,15 @@ def add_stake(client: ChainClient, amount: int, *, register_validator: bool = Fa
         client.transact(client.token.functions.approve(client.stakes.address, amount))
     receipt = client.transact(client.stakes.functions.stake(amount))
     if register_validator and not client.call(client.stakes.functions.isValidator(sender)):
-        client.transact(client.stakes.functions.registerValidator())
+        join_validator_set(client)
     return str(receipt["transactionHash"].to_0x_hex())
+
+
+def join_validator_set(client: ChainClient, device_classes: list[int] | None = None) -> int:
+    """Joins the validator set; returns the epoch from which the validator can be drawn (two epochs on)."""
+    receipt = client.transact(client.stakes.functions.registerValidator(device_classes or []))
+    (event,) = from_receipt(client, ValidatorRegistered, receipt)
+    return event.active_from_epoch
 
 
 def request_unbond(client: ChainClient, amount: int) -> str:
@@ -80,6 +89,6 @@ def request_unbond(client: ChainClient, amount: int) -> str:
 
 
 def withdraw_unbonded(client: ChainClient) -> tuple[int, str]:
-    unbonding = client.call(client.stakes.functions.stakeOf(client.sender))[2]
+    unbonding = StakeInfo.from_abi(client.call(client.stakes.functions.stakeOf(client.sender))).unbonding
     receipt = client.transact(client.stakes.functions.withdraw())
     return unbonding, str(receipt["transactionHash"].to_0x_hex())

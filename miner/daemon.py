@@ -1,7 +1,12 @@
 """The miner process: finds open slots, trains, pins, submits, answers audits, settles and claims its pay.
 
-Each slot is a journal entry that walks claiming -> claimed -> trained -> submitting -> submitted -> done. Every step
-first reads the chain (the truth) and then acts, and every secret or finished artifact is in the journal before the
+Each slot is a journal entry that walks a small state machine (SlotState):
+
+    CLAIMING --claim tx--> CLAIMED --train--> TRAINED --journal the run--> SUBMITTING --submit tx--> SUBMITTED --> DONE
+        \\--slot taken--> LOST        \\--deadline passed--> EXPIRED            \\--too late--> EXPIRED
+    SUBMITTED: records the randomness of its own seed blocks, reveals the sampled checkpoints when audited, settles.
+
+Every step first reads the chain (the truth) and then acts, and every finished artifact is in the journal before the
 transaction that commits to it: a crash at any point resumes without training twice, submitting twice, or losing a
 reveal. Aggregation is a slot too: once every work slot of a round is settled, a miner claims the aggregation slot,
 averages the accepted results (bit-exactly reproducible) and submits the next round's base.
@@ -9,10 +14,10 @@ averages the accepted results (bit-exactly reproducible) and submits the next ro
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +42,40 @@ from crucible.errors import (
 from crucible.journal import Entry
 from crucible.node import Node
 from crucible.protocol import ledger
-from crucible.protocol.jobs import LoadedJob, accepted_results, job_records, round_base
-from crucible.protocol.types import Commitment, JobStatus, SlotStatus
+from crucible.protocol.events import SubmissionSettled, fetch
+from crucible.protocol.jobs import LoadedJob, accepted_results, round_base
+from crucible.protocol.types import Commitment, JobStatus, SlotStatus, SubjectView, Timeline
 from crucible.units import cru
 from miner.runs import load_run, save_run
+from miner.windows import WindowSource
 from miner.work import reveal_sampled
 
 KIND = "slot"
-FINAL = ("done", "lost", "expired")
+
+
+class SlotState(str, Enum):
+    CLAIMING = "claiming"
+    CLAIMED = "claimed"
+    TRAINED = "trained"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    DONE = "done"
+    LOST = "lost"
+    EXPIRED = "expired"
+
+
+# Which states a slot may move to from each state (the journal refuses nothing; the daemon checks its own moves).
+TRANSITIONS: dict[SlotState, frozenset[SlotState]] = {
+    SlotState.CLAIMING: frozenset({SlotState.CLAIMED, SlotState.LOST}),
+    SlotState.CLAIMED: frozenset({SlotState.TRAINED, SlotState.EXPIRED}),
+    SlotState.TRAINED: frozenset({SlotState.SUBMITTING}),
+    SlotState.SUBMITTING: frozenset({SlotState.SUBMITTED, SlotState.EXPIRED}),
+    SlotState.SUBMITTED: frozenset({SlotState.SUBMITTED, SlotState.DONE}),
+    SlotState.DONE: frozenset(),
+    SlotState.LOST: frozenset(),
+    SlotState.EXPIRED: frozenset(),
+}
+FINAL = tuple(s.value for s, nexts in TRANSITIONS.items() if not nexts)
 
 
 @dataclass
@@ -61,6 +92,8 @@ ProgressFactory = Callable[[str, int], Callable[[], None]]
 
 class Miner(Node):
     role = "miner"
+    entry_kinds = (KIND,)
+    final_states = FINAL
 
     def __init__(self, *args: Any, config: MinerConfig, progress: ProgressFactory | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -76,7 +109,7 @@ class Miner(Node):
     def tick(self) -> None:
         for entry in self.journal.entries(KIND, exclude_states=FINAL):
             self.isolated(entry.key, lambda e=entry: self.advance(e))
-        if not self.journal.entries(KIND, exclude_states=(*FINAL, "submitted")):
+        if not self.journal.entries(KIND, exclude_states=(*FINAL, SlotState.SUBMITTED.value)):
             self.claim_next()
         self.claim_rewards()
 
@@ -84,20 +117,20 @@ class Miner(Node):
         step = getattr(self, f"_on_{entry.state}")
         step(entry)
 
+    def move(self, entry: Entry, to: SlotState, data: dict[str, Any] | None = None, note: str = "") -> Entry:
+        """Journals a state change, refusing one the state machine does not allow (a bug, not bad input)."""
+        current = SlotState(entry.state)
+        if to not in TRANSITIONS[current]:
+            raise RuntimeError(f"slot {entry.key}: {current.value} -> {to.value} is not a valid move")
+        return self.journal.put(entry.key, KIND, to.value, data or {}, note=note)
+
     # ------------------------------------------------------------------ finding work
 
     def active_jobs(self) -> list[int]:
-        ids = [r.job_id for r in job_records(self.client)]
+        ids = [r.job_id for r in self.job_records()]
         if self.config.jobs is not None:
             ids = [i for i in ids if i in self.config.jobs]
-        out = []
-        for job_id in ids:
-            if self.invalid_job(job_id):
-                continue
-            _, status, _ = self.client.call(self.client.ledger.functions.jobState(job_id))
-            if status == JobStatus.ACTIVE:
-                out.append(job_id)
-        return out
+        return [i for i in ids if not self.invalid_job(i) and ledger.job_state(self.client, i)[1] is JobStatus.ACTIVE]
 
     def claim_next(self) -> None:
         for job_id in self.active_jobs():
@@ -105,21 +138,20 @@ class Miner(Node):
                 return
 
     def _claim_in(self, job_id: int) -> bool:
-        _, _, round_ = self.client.call(self.client.ledger.functions.jobState(job_id))
-        return any(self._claim(job_id, round_, slot) for slot in self._candidate_slots(job_id, round_))
+        _, _, round_ = ledger.job_state(self.client, job_id)
+        return any(self._claim(job_id, round_, slot) for slot in self.candidate_slots(job_id, round_))
 
-    def _candidate_slots(self, job_id: int, round_: int) -> list[int]:
-        params = self.job(job_id).record.params
-        w = params.slots_per_round
-        r = self.client.call(self.client.ledger.functions.roundOf(job_id, round_))
-        settled, failed_aggregates = int(r[1]), int(r[3])
-        if settled >= w:
+    def candidate_slots(self, job_id: int, round_: int) -> list[int]:
+        """Open slots this miner would claim, in the order it tries them."""
+        w = self.job(job_id).record.params.slots_per_round
+        r = ledger.round_of(self.client, job_id, round_)
+        if r.settled_slots >= w:
             if not self.config.aggregate:
                 return []
-            slot = w + failed_aggregates
+            slot = w + r.failed_aggregates
             return [slot] if ledger.subject_of(self.client, job_id, round_, slot).status is SlotStatus.OPEN else []
         mine = [e for e in self.journal.entries(KIND) if e.data["job"] == job_id and e.data["round"] == round_
-                and e.data["slot"] < w and e.state != "lost"]  # fmt: skip
+                and e.data["slot"] < w and e.state != SlotState.LOST.value]  # fmt: skip
         if self.config.slots_per_round is not None and len(mine) >= self.config.slots_per_round:
             return []
         # Start from a slot that depends on the address, so miners spread out instead of racing for slot 0.
@@ -131,48 +163,48 @@ class Miner(Node):
         key = f"{job_id}/{round_}/{slot}"
         if self.journal.get(key) is not None:
             return False
-        entry = self.journal.put(key, KIND, "claiming", {"job": job_id, "round": round_, "slot": slot})
+        entry = self.journal.put(key, KIND, SlotState.CLAIMING.value, {"job": job_id, "round": round_, "slot": slot})
         self._on_claiming(entry)
-        return self.journal.get(key).state != "lost"  # type: ignore[union-attr]
+        return self.journal.get(key).state != SlotState.LOST.value  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ the slot's states
 
-    def _view(self, entry: Entry) -> Any:
+    def _view(self, entry: Entry) -> SubjectView:
         return ledger.subject_of(self.client, entry.data["job"], entry.data["round"], entry.data["slot"])
 
-    def _mine(self, view: Any) -> bool:
-        return str(view.miner).lower() == self.address.lower()
+    def _mine(self, view: SubjectView) -> bool:
+        return view.miner.lower() == self.address.lower()
 
     def _on_claiming(self, entry: Entry) -> None:
         d = entry.data
         view = self._view(entry)
         if view.status is SlotStatus.OPEN:
             try:
-                self.client.transact(self.client.ledger.functions.claimSlot(d["job"], d["round"], d["slot"]))
+                ledger.claim_slot(self.client, d["job"], d["round"], d["slot"])
             except (LedgerSlotTaken, LedgerRoundNotOpen, LedgerSlotOutOfRange, LedgerRoundNotReadyForAggregation) as exc:
-                self.journal.put(entry.key, KIND, "lost", {}, note=str(exc))
+                self.move(entry, SlotState.LOST, note=str(exc))
                 self.log.info("slot %s taken before us (%s)", entry.key, type(exc).__name__)
                 return
             except LedgerMinerStakeTooLow as exc:
-                self.journal.put(entry.key, KIND, "lost", {}, note=str(exc))
+                self.move(entry, SlotState.LOST, note=str(exc))
                 self.log.warning("stake below the miner minimum (%s): topping up", exc)
                 self.ensure_stake(self.config.stake_wei)
                 return
             except StakeInsufficientFree as exc:
-                self.journal.put(entry.key, KIND, "lost", {}, note=str(exc))
+                self.move(entry, SlotState.LOST, note=str(exc))
                 self.log.warning("cannot lock the collateral for %s: %s", entry.key, exc)
                 return
             view = self._view(entry)
         if not self._mine(view):
-            self.journal.put(entry.key, KIND, "lost", {}, note=f"held by {view.miner}")
+            self.move(entry, SlotState.LOST, note=f"held by {view.miner}")
             return
-        self.journal.put(entry.key, KIND, "claimed", {"deadline": view.deadline_or_submitted_at})
+        self.move(entry, SlotState.CLAIMED, {"deadline": view.deadline_or_submitted_at})
         self.log.info("claimed slot %s (submit by block %d)", entry.key, view.deadline_or_submitted_at)
 
     def _on_claimed(self, entry: Entry) -> None:
         d = entry.data
         if self.block() > d["deadline"]:
-            self.journal.put(entry.key, KIND, "expired", {}, note="submit deadline passed before training finished")
+            self.move(entry, SlotState.EXPIRED, note="submit deadline passed before training finished")
             self.log.warning("slot %s: the submit deadline passed; the collateral will be slashed", entry.key)
             return
         job = self.job(d["job"])
@@ -181,7 +213,7 @@ class Miner(Node):
             result = self.build_aggregate(job, d["round"])
             directory.mkdir(parents=True, exist_ok=True)
             (directory / "aggregate.safetensors").write_bytes(result)
-            self.journal.put(entry.key, KIND, "trained", {"dir": str(directory), "aggregate": True})
+            self.move(entry, SlotState.TRAINED, {"dir": str(directory), "aggregate": True})
             self.log.info("slot %s: aggregate built (%d bytes)", entry.key, len(result))
             return
         base = round_base(self.client, self.store, job, d["round"])
@@ -192,14 +224,13 @@ class Miner(Node):
         run = self.train(spec, base, job, directory / "checkpoints", progress)
         self.compute_seconds += time.perf_counter() - started
         save_run(run, directory)
-        self.journal.put(entry.key, KIND, "trained", {"dir": str(directory), "aggregate": False,
-                                                      "parent": digest(weights_bytes(base)).hex()})  # fmt: skip
+        self.move(entry, SlotState.TRAINED, {"dir": str(directory), "aggregate": False,
+                                              "parent": digest(weights_bytes(base)).hex()})  # fmt: skip
         self.log.info("slot %s: trained %d steps, result %s", entry.key, total, run.result_digest.hex()[:12])
 
     def _on_trained(self, entry: Entry) -> None:
         d = entry.data
         directory = Path(d["dir"])
-        key = self._subject_key(entry)
         job = self.job(d["job"])
         if d["aggregate"]:
             result = (directory / "aggregate.safetensors").read_bytes()
@@ -209,10 +240,8 @@ class Miner(Node):
             bundle = publish(self.store, run, DatasetRef(job.spec.dataset_cid, bytes.fromhex(job.spec.dataset_sha256)),
                              fingerprint(self.device, run.spec.precision), bytes.fromhex(d["parent"]))  # fmt: skip
             cid, result_digest, root = bundle.cid, run.result_digest, run.merkle_root
-        seal, seal_data = self.make_seal(key)
-        # The seal is a secret the chain cannot give back: it is journaled before the transaction that commits it.
-        entry = self.journal.put(entry.key, KIND, "submitting", {"cid": cid, "result": result_digest.hex(),
-                                 "root": root.hex(), "seal": seal.hex(), **seal_data})  # fmt: skip
+        # What the commitment binds is journaled before the transaction that commits it.
+        entry = self.move(entry, SlotState.SUBMITTING, {"cid": cid, "result": result_digest.hex(), "root": root.hex()})
         self._on_submitting(entry)
 
     def _on_submitting(self, entry: Entry) -> None:
@@ -221,19 +250,20 @@ class Miner(Node):
         if view.status is SlotStatus.CLAIMED and self._mine(view):
             try:
                 ledger.submit_work(self.client, d["job"], d["round"], d["slot"], bundle_cid=d["cid"],
-                                   result_digest=bytes.fromhex(d["result"]), merkle_root=bytes.fromhex(d["root"]),
-                                   seal=bytes.fromhex(d["seal"]))  # fmt: skip
+                                   result_digest=bytes.fromhex(d["result"]), merkle_root=bytes.fromhex(d["root"]))  # fmt: skip
             except LedgerDeadlinePassed as exc:
-                self.journal.put(entry.key, KIND, "expired", {}, note=str(exc))
+                self.move(entry, SlotState.EXPIRED, note=str(exc))
                 self.log.warning("slot %s: submitted too late (%s)", entry.key, exc)
                 return
             view = self._view(entry)
         if view.status in (SlotStatus.SUBMITTED, SlotStatus.CHECKPOINTS_REVEALED, SlotStatus.ACCEPTED,
                            SlotStatus.REJECTED):  # fmt: skip
-            self.journal.put(entry.key, KIND, "submitted", {"submitted_at": view.deadline_or_submitted_at})
+            entry = self.move(entry, SlotState.SUBMITTED, {"submitted_at": view.deadline_or_submitted_at})
             self.log.info("slot %s: submitted bundle %s", entry.key, d["cid"])
+            # The seed block is usually the very next one: record its randomness now rather than leave it to luck.
+            self.keep_randomness(self._view(entry), self.job(d["job"]).record.params.windows)
         elif view.status is SlotStatus.VACATED:
-            self.journal.put(entry.key, KIND, "expired", {}, note="vacated")
+            self.move(entry, SlotState.EXPIRED, note="vacated")
 
     def _on_submitted(self, entry: Entry) -> None:
         d = entry.data
@@ -242,11 +272,13 @@ class Miner(Node):
             self._finish(entry, view)
             return
         job = self.job(d["job"])
+        self.keep_randomness(view, job.record.params.windows)
         t = ledger.timeline_of(self.client, d["job"], d["round"], d["slot"])
         block = self.block()
         is_work = d["slot"] < job.record.params.slots_per_round
-        if is_work and view.status is SlotStatus.SUBMITTED and t.seed_block < block <= t.reveal_deadline:
-            known, audited = self.client.call(self.client.lens.functions.auditStatus(d["job"], d["round"], d["slot"]))
+        # A transaction sent now lands in the next block: that is the one that must fall inside the window.
+        if is_work and view.status is SlotStatus.SUBMITTED and t.seed_block <= block and block + 1 <= t.reveal_deadline:
+            known, audited = ledger.audit_status(self.client, d["job"], d["round"], d["slot"])
             if known and audited:
                 self.answer_audit(entry)
         self.after_submitted(entry, view, t, block)
@@ -255,20 +287,22 @@ class Miner(Node):
             if self.would_succeed(fn) and self.send(f"settle {entry.key}", fn):
                 self._finish(entry, self._view(entry))
 
-    def _finish(self, entry: Entry, view: Any) -> None:
-        logs = self.client.ledger.events.SubmissionSettled().get_logs(
-            from_block=self.client.deployment.deployed_at_block, argument_filters={"subject": view.key})
-        paid = int(logs[-1]["args"]["paid"]) if logs else 0
-        slashed = int(logs[-1]["args"]["slashed"]) if logs else 0
-        self.journal.put(entry.key, KIND, "done", {"outcome": view.outcome.name, "paid": paid, "slashed": slashed})
+    def _finish(self, entry: Entry, view: SubjectView) -> None:
+        settled = fetch(self.client, SubmissionSettled, subject=view.key)
+        paid = settled[-1].paid if settled else 0
+        slashed = settled[-1].slashed if settled else 0
+        self.move(entry, SlotState.DONE, {"outcome": view.outcome.name, "paid": paid, "slashed": slashed})
         self.log.info("slot %s settled: %s (paid %s, slashed %s)", entry.key, view.outcome.name, cru(paid), cru(slashed))
 
     def answer_audit(self, entry: Entry) -> None:
         """Pins both ends of every sampled interval and reveals them with their Merkle proofs."""
         d = entry.data
+        job = self.job(d["job"])
+        base = round_base(self.client, self.store, job, d["round"]) if job.spec.kind == "dpo" else None
         try:
             intervals = reveal_sampled(self.client, self.store, d["job"], d["round"], d["slot"],
-                                       load_run(Path(d["dir"])), commitment_of(d))  # fmt: skip
+                                       load_run(Path(d["dir"])), commitment_of(d),
+                                       windows=self.window_source(job, base))  # fmt: skip
         except ContractError as exc:
             self.log.warning("slot %s: reveal refused: %s", entry.key, exc)
             return
@@ -288,22 +322,40 @@ class Miner(Node):
         self.log.info("aggregate of round %d: %s", round_, aggregate_digest(merged).hex()[:12])
         return weights_bytes(merged)
 
-    def make_seal(self, subject_key: bytes) -> tuple[bytes, dict[str, Any]]:
-        """Honest work carries random bytes; a sentinel's planted error carries a sealed tag (see the harness)."""
-        return os.urandom(32), {}
+    def window_source(self, job: LoadedJob, reference: dict[str, torch.Tensor] | None) -> WindowSource:
+        """What the miner recomputes an audit window's states from (the simulation's cheaters serve their own)."""
+        return WindowSource(job.dataset, self.device, reference)
 
-    def after_submitted(self, entry: Entry, view: Any, timeline: Any, block: int) -> None:
-        """A hook for the harness's sentinel (unsealing a planted error); the shipped miner does nothing here."""
+    def after_submitted(self, entry: Entry, view: SubjectView, timeline: Timeline, block: int) -> None:
+        """A hook for the simulation's sentinel (unsealing a planted error); the shipped miner does nothing here."""
 
-    def _subject_key(self, entry: Entry) -> bytes:
-        d = entry.data
-        return bytes(self.client.call(self.client.ledger.functions.subjectKey(d["job"], d["round"], d["slot"])))
+    def waiting_for(self, block: int) -> list[str]:
+        """For the status line: what each open slot waits for, in blocks."""
+        out = []
+        for entry in self.journal.entries(KIND, exclude_states=FINAL):
+            d = entry.data
+            if entry.state == SlotState.CLAIMED.value:
+                out.append(f"slot {entry.key} to train and submit by block {d.get('deadline')}")
+            elif entry.state == SlotState.SUBMITTED.value:
+                t = ledger.timeline_of(self.client, d["job"], d["round"], d["slot"])
+                if block <= t.seed_block:
+                    out.append(f"slot {entry.key}: audit randomness at block {t.seed_block}")
+                else:
+                    out.append(f"slot {entry.key}: {self.settle_wait(d['job'], d['round'], d['slot'])}")
+            else:
+                out.append(f"slot {entry.key} {entry.state}")
+        return out
+
+    def idle_reason(self) -> str:
+        jobs = self.active_jobs()
+        if not jobs:
+            return "no active job; waiting for one to be posted"
+        return f"no open slot in active job(s) {', '.join(map(str, jobs))}; waiting for the next round or job"
 
 
 def commitment_of(data: dict[str, Any]) -> Commitment:
     """The preimage of a journaled submission's on-chain commitment."""
-    return Commitment(keccak(text=data["cid"]), bytes.fromhex(data["result"]), bytes.fromhex(data["root"]),
-                      bytes.fromhex(data["seal"]))  # fmt: skip
+    return Commitment(keccak(text=data["cid"]), bytes.fromhex(data["result"]), bytes.fromhex(data["root"]))
 
 
 def weights_bytes(weights: dict[str, torch.Tensor]) -> bytes:

@@ -27,6 +27,7 @@ from crucible.chain.deployment import ProtocolParams
 from crucible.localnet.drive import drive, job_settled
 from crucible.localnet.network import start_local_network
 from crucible.protocol import ledger
+from crucible.protocol.timelines import longest_resolution
 from crucible.protocol.types import JobKind, JobParams, Windows
 from crucible.reports import submissions, verdicts
 from crucible.sponsor import post_job
@@ -53,14 +54,17 @@ def main() -> int:
     # One process runs every role and anvil mines a block per transaction, so a pass of N + M roles can move the
     # chain by several blocks: windows grow with the cast (a real chain packs many transactions into one block).
     w = max(12, 2 * (slots + args.validators))
-    windows = Windows(submit_window=3 * w, seed_delay=2, checkpoint_reveal_window=w, commit_window=w,
+    windows = Windows(submit_window=3 * w, seed_delay=1, checkpoint_reveal_window=w, commit_window=w,
                       reveal_window=w, unseal_window=4, round_claim_window=10 * w)  # fmt: skip
+    epoch = longest_resolution(windows) + 1  # every job must resolve within one epoch
+    protocol = ProtocolParams(unbonding_period_blocks=3 * epoch + 100, epoch_blocks=epoch)
     with start_local_network(deployments_dir=work, with_ipfs=True, accounts=slots + args.validators + 2,
-                             params=ProtocolParams(unbonding_period_blocks=20 * w + 100)) as net:  # fmt: skip
+                             params=protocol) as net:  # fmt: skip
         assert net.kubo is not None
         store = ArtifactStore(net.kubo.api_multiaddr, timeout=30)
         cheats = [CHEATS[i % len(CHEATS)] for i in range(args.cheaters)]
         roles = build_cast(net, store, work, honest_miners=args.miners, cheats=cheats, validators=args.validators)
+        net.mine(2 * epoch + 1)  # validators' weights count two epochs after they join
         params = JobParams(kind=JobKind.PRETRAIN, num_rounds=args.rounds, slots_per_round=slots, intervals_per_slot=4,
                            sampled_intervals=2, audit_bps=args.audit_bps, seats_per_audit=2, committee_size=3,
                            windows=windows)  # fmt: skip

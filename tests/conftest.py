@@ -13,6 +13,9 @@ from crucible.localnet.anvil import AnvilNode
 from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork, start_local_network
 
+# Short epochs keep the tests quick: jobs use windows that resolve within 220 blocks (tests/protocol/roles.py FAST).
+TEST_PROTOCOL = ProtocolParams(unbonding_period_blocks=900, epoch_blocks=300)
+
 
 @pytest.fixture(scope="module")
 def anvil() -> Iterator[AnvilNode]:
@@ -26,7 +29,7 @@ def anvil() -> Iterator[AnvilNode]:
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
     """anvil with the protocol deployed and ten dev accounts funded; deployment file in a temp dir."""
     directory: Path = tmp_path_factory.mktemp("deployments")
-    net = start_local_network(deployments_dir=directory, params=ProtocolParams(unbonding_period_blocks=500))
+    net = start_local_network(deployments_dir=directory, params=TEST_PROTOCOL)
     yield net
     net.close()
 

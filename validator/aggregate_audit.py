@@ -15,10 +15,10 @@ from validator.audit import AuditReport
 
 def audit_aggregate(client: ChainClient, store: ArtifactStore, job: LoadedJob, round_: int, slot: int) -> AuditReport:
     try:
-        cid, commitment = submission(client, job.record.job_id, round_, slot)
-        claimed = commitment["resultDigest"]
+        submitted = submission(client, job.record.job_id, round_, slot)
+        claimed = submitted.commitment.result_digest
         # The next round trains from these bytes: they must be fetchable and match the committed digest.
-        store.fetch(cid, max_bytes=checkpoint_max_bytes(job.spec.model), sha256_digest=claimed)
+        store.fetch(submitted.bundle_cid, max_bytes=checkpoint_max_bytes(job.spec.model), sha256_digest=claimed)
         expected = aggregate_digest(aggregate(round_base(client, store, job, round_),
                                               accepted_results(client, store, job, round_)))  # fmt: skip
     except IpfsUnavailable:

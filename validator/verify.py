@@ -13,8 +13,9 @@ from crucible.artifacts.store import ArtifactStore
 from crucible.chain.client import ChainClient
 from crucible.errors import ArtifactError, ConfigError, IpfsUnavailable
 from crucible.protocol import ledger
+from crucible.protocol.events import VerdictRevealed, fetch
 from crucible.protocol.jobs import load_job, round_base
-from crucible.protocol.types import Panel, Verdict
+from crucible.protocol.types import Panel
 from validator.aggregate_audit import audit_aggregate
 from validator.audit import audit_slot
 
@@ -45,16 +46,14 @@ def verify_verdict(
     device: torch.device,
 ) -> VerdictCheck:  # fmt: skip
     subject = ledger.subject_of(client, job_id, round_, slot)
-    logs = [log for log in client.ledger.events.VerdictRevealed().get_logs(
-        from_block=client.deployment.deployed_at_block, argument_filters={"subject": subject.key})
-        if int(log["args"]["panel"]) == panel and int(log["args"]["seat"]) == seat]  # fmt: skip
+    logs = [e for e in fetch(client, VerdictRevealed, subject=subject.key) if e.panel == panel and e.seat == seat]
     if not logs:
         raise ConfigError(f"no revealed {panel.name.lower()} verdict for seat {seat} of job {job_id} round {round_} "
                           f"slot {slot}")  # fmt: skip
-    a = logs[-1]["args"]
+    revealed = logs[-1]
     evidence_ok, evidence_reason = True, ""
     try:
-        raw = store.fetch(str(a["evidenceCid"]), max_bytes=EVIDENCE_LIMIT, sha256_digest=bytes(a["evidenceDigest"]))
+        raw = store.fetch(revealed.evidence_cid, max_bytes=EVIDENCE_LIMIT, sha256_digest=revealed.evidence_digest)
         evidence_reason = str(json.loads(raw).get("reason", ""))
     except IpfsUnavailable:
         raise
@@ -66,6 +65,6 @@ def verify_verdict(
     else:
         base = round_base(client, store, job, round_)
         report = audit_slot(client, store, job_id, round_, slot, job.spec, job.dataset, base, job.tolerance, device)
-    on_chain = Verdict(int(a["verdict"]))
-    return VerdictCheck(job_id, round_, slot, panel.name, seat, str(a["validator"]), on_chain.name, report.verdict.name,
+    on_chain = revealed.verdict
+    return VerdictCheck(job_id, round_, slot, panel.name, seat, revealed.validator, on_chain.name, report.verdict.name,
                         report.verdict == on_chain, evidence_ok, evidence_reason, report.reason)  # fmt: skip

@@ -113,9 +113,11 @@ contract LedgerLens is ILedgerLens {
             uint256 seedBlock = uint256(v.deadlineOrSubmittedAt) + uint256(p.windows.seedDelay) * (k + 1);
             // Safe cast: k < MAX_SEED_ATTEMPTS.
             attempt = uint8(k);
-            if (block.number <= seedBlock) return (false, false, attempt, 0);
             bytes32 randomness = _ledger.randomnessAt(seedBlock);
-            if (randomness == 0) continue;
+            if (randomness == 0) {
+                if (block.number <= seedBlock) return (false, false, attempt, 0);
+                continue;
+            }
             seed = Sampling.auditSeed(randomness, v.key);
             audited = slot >= p.slotsPerRound || k > 0 || Sampling.isAudited(seed, p.auditBps);
             return (true, audited, attempt, seed);

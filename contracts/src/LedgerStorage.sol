@@ -149,9 +149,13 @@ abstract contract LedgerStorage is IJobTypes, ILedgerTypes, ReentrancyGuard {
         uint256 submittedAt = s.deadlineOrSubmittedAt;
         for (uint256 k; k < Timelines.MAX_SEED_ATTEMPTS; ++k) {
             uint256 seedBlock = submittedAt + delay * (k + 1);
-            if (block.number <= seedBlock) return (SeedState.Pending, seedBlock + 1);
+            // Recorded randomness is final (only a transaction in that very block can write it); a try nobody
+            // recorded is missed once its block is over.
             bytes32 randomness = _randomness[seedBlock];
-            if (randomness == 0) continue;
+            if (randomness == 0) {
+                if (block.number <= seedBlock) return (SeedState.Pending, seedBlock + 1);
+                continue;
+            }
             bytes32 seed = Sampling.auditSeed(randomness, key);
             bool audited = isAggregate || k > 0 || Sampling.isAudited(seed, job.params.auditBps);
             s.auditSeed = seed;

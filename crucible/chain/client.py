@@ -18,7 +18,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
 from web3.types import TxReceipt
 
-from crucible.chain.compiler import CompiledContracts, compile_contracts
+from crucible.chain.artifacts import CompiledContracts, contracts_for, packaged_contracts
 from crucible.chain.deployment import Deployment
 from crucible.chain.revert import decode_revert
 from crucible.errors import (
@@ -48,7 +48,7 @@ class ChainClient:
     w3: Web3
     deployment: Deployment
     account: LocalAccount | None = None
-    compiled: CompiledContracts = field(default_factory=compile_contracts)
+    compiled: CompiledContracts = field(default_factory=packaged_contracts)  # the ABIs this package ships
     receipt_timeout: float = 120.0
     _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
 
@@ -56,26 +56,35 @@ class ChainClient:
     def open(
         cls, rpc_url: str, deployment: Deployment, account: LocalAccount | None = None, *, check_code: bool = True
     ) -> ChainClient:
-        """Connects and checks that the deployment belongs to this chain and its contracts still exist."""
+        """Connects and checks that the deployment belongs to this chain, and (with `check_code`) that each of its
+        addresses holds the runtime code of the contract whose ABI we use for it."""
         w3 = connect(rpc_url)
         chain_id = _rpc(lambda: w3.eth.chain_id, rpc_url)
         if chain_id != deployment.chain_id:
             raise WrongChain(
                 f"the RPC at {rpc_url} serves chain {chain_id}, but the deployment is for chain {deployment.chain_id}"
             )
-        client = cls(w3=w3, deployment=deployment, account=account)
+        client = cls(w3=w3, deployment=deployment, account=account, compiled=contracts_for(deployment.source_hash))
+        if deployment.block_hash and client.block_hash(deployment.deployed_at_block) != deployment.block_hash.lower():
+            raise DeploymentError(
+                f"the deployment file is stale: it belongs to another chain with id {chain_id}: block "
+                f"{deployment.deployed_at_block} at {rpc_url} is not the one it was deployed in (the local chain was "
+                "wiped or restarted without its state, or this is a different chain with the same id)"
+            )
         if check_code:
             for name, address in deployment.addresses.items():
-                if len(_rpc(lambda a=address: w3.eth.get_code(a), rpc_url)) == 0:
+                code = bytes(_rpc(lambda a=address: w3.eth.get_code(a), rpc_url))
+                if len(code) == 0:
                     raise DeploymentError(
                         f"no contract code for {name} at {address} on chain {chain_id}: the deployment file is "
                         "stale (was the local chain restarted?)"
                     )
-        if client.compiled.source_hash != deployment.source_hash:
-            raise DeploymentError(
-                f"the deployment was built from other contract sources (artifact hash {deployment.source_hash}, "
-                f"this checkout compiles {client.compiled.source_hash}): redeploy, or check out the matching version"
-            )
+                if name in client.compiled.contracts and not client.compiled[name].runtime_matches(code):
+                    raise DeploymentError(
+                        f"the code at {address} is not the {name} whose ABI this installation uses (source hash "
+                        f"{client.compiled.source_hash}, {client.compiled.origin}): the deployment file names the "
+                        "wrong address, or the contract was built from other sources"
+                    )
         return client
 
     @property
@@ -160,20 +169,54 @@ class ChainClient:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RpcUnavailable(f"lost the RPC at {self.rpc_url} while sending a transaction") from exc
         if receipt["status"] != 1:
-            raise self._replay_failure(built, receipt)
+            failure = self._replay_failure(built, receipt)
+            failure.args = (f"{fn.fn_name}: {failure.args[0]} (gas limit {built['gas']}, used {receipt['gasUsed']})",)
+            raise failure
         return receipt
 
     def _replay_failure(self, tx: dict[str, Any], receipt: TxReceipt) -> TransactionReverted:
-        """A mined transaction failed: replay it as a call at its block to learn the revert data."""
+        """A mined transaction failed: replay it as a call to learn the revert data.
+
+        First against the state after its block: when an earlier transaction of the same block made ours fail (two
+        keepers settling the same subject), that state reproduces the revert and names the contract's error. Then
+        against the state before its block. A transaction that used all its gas ran out of it.
+        """
+        tx_hash = receipt["transactionHash"].to_0x_hex()
         call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
-        try:
-            self.w3.eth.call(call, receipt["blockNumber"] - 1)
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            return decode_revert(_revert_data(exc), tx_hash=receipt["transactionHash"].hex())
-        return TransactionReverted("transaction reverted (out of gas?)", tx_hash=receipt["transactionHash"].hex())
+        for block in (receipt["blockNumber"], receipt["blockNumber"] - 1):
+            try:
+                self.w3.eth.call(call, block)  # type: ignore[arg-type]
+            except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+                return decode_revert(_revert_data(exc), tx_hash=tx_hash)
+            except (Web3RPCError, ValueError):
+                continue  # the node no longer holds that state
+        limit = int(tx.get("gas", 0))
+        if limit and int(receipt["gasUsed"]) >= limit:
+            return TransactionReverted(f"transaction ran out of gas (used all {limit:,}) in block "
+                                       f"{receipt['blockNumber']}", tx_hash=tx_hash)  # fmt: skip
+        return TransactionReverted(
+            f"transaction reverted in block {receipt['blockNumber']} and replaying it there does not reproduce the "
+            f"revert (a transaction earlier in that block changed what it depended on); tx {tx_hash}",
+            tx_hash=tx_hash,
+        )
 
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash of block `number` on this chain (lowercase 0x hex), or None when the chain has no such block."""
+        from web3.exceptions import BlockNotFound  # noqa: PLC0415
+
+        try:
+            return str(_rpc(lambda: self.w3.eth.get_block(number), self.rpc_url)["hash"].to_0x_hex()).lower()
+        except BlockNotFound:
+            return None
+
+    def identity(self) -> str:
+        """What tells this deployment on this chain from any other: chain id, deployment block hash, ledger address.
+        Journals record it so a role never resumes against a chain that was wiped or a different deployment."""
+        anchor = self.block_hash(self.deployment.deployed_at_block) or "missing"
+        return f"{self.deployment.chain_id}:{anchor}:{self.deployment.address('WorkLedger').lower()}"
 
 
 def _revert_data(exc: Exception) -> str | None:

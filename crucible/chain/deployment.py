@@ -2,7 +2,8 @@
 
 It is written atomically and only after every contract is deployed and bound, so a failed deploy never leaves a
 half-written file behind. Loading checks the file against the chain it is used with: a file for another chain, or
-one whose contracts are gone (a local chain restarted), is refused with a clear message.
+one whose contracts are gone or whose deployment block has another hash (a local chain restarted or wiped), is refused
+with a clear message.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from crucible.errors import DeploymentError
 from crucible.paths import DEPLOYMENTS_DIR
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,10 @@ class ProtocolParams:
 
     min_miner_stake: int = 100 * 10**18
     min_validator_stake: int = 100 * 10**18
-    unbonding_period_blocks: int = 2_000
+    unbonding_period_blocks: int = 400
+    # Validator weight changes count two epochs later, and every job must resolve within one epoch: on a 1 s local
+    # chain 100 blocks keep a new validator's wait under 3.5 minutes (see docs/protocol.md for L1/L2 values).
+    epoch_blocks: int = 100
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class Deployment:
     params: ProtocolParams = field(default_factory=ProtocolParams)
     rpc_url: str | None = None
     format_version: int = FORMAT_VERSION
+    # The hash of block `deployed_at_block`: tells this chain from another with the same id (a local chain that was
+    # wiped and redeployed gets the same addresses, but never the same block hashes).
+    block_hash: str | None = None
 
     def address(self, name: str) -> str:
         try:
@@ -61,6 +68,7 @@ class Deployment:
                 params=params,
                 rpc_url=data.get("rpc_url"),
                 format_version=int(data.get("format_version", FORMAT_VERSION)),
+                block_hash=data.get("block_hash"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DeploymentError(f"malformed deployment data: {exc}") from exc
@@ -75,6 +83,15 @@ def save_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -
     directory.mkdir(parents=True, exist_ok=True)
     path = deployment_path(deployment.chain_id, directory)
     tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def save_deployment_to(deployment: Deployment, path: Path) -> Path:
+    """Writes the deployment to exactly `path`, atomically (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
     os.replace(tmp, path)
     return path

@@ -37,15 +37,25 @@ def load_account(keystore: Path | None = None, password: str | None = None) -> L
 def _from_keystore(path: Path, password: str | None) -> LocalAccount:
     if not path.exists():
         raise KeystoreError(f"keystore {path} does not exist; create one with `crucible keys new {path}`")
+    if path.is_dir():
+        raise KeystoreError(f"keystore {path} is a directory; give the keystore file (see `crucible keys new`)")
     try:
         encrypted = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise KeystoreError(f"keystore {path} is not a readable JSON keystore") from exc
+    crypto = encrypted.get("crypto", encrypted.get("Crypto")) if isinstance(encrypted, dict) else None
+    if not isinstance(crypto, dict) or "ciphertext" not in crypto or "kdf" not in crypto:
+        raise KeystoreError(
+            f"{path} is JSON but not an encrypted keystore (expected a Web3 Secret Storage file, as written by "
+            "`crucible keys new`)"
+        )
     secret = password if password is not None else _password(f"password for {path}: ")
     try:
         return Account.from_key(Account.decrypt(encrypted, secret))
     except ValueError as exc:
         raise KeystoreError(f"wrong password for keystore {path} (or the file is corrupted)") from exc
+    except (KeyError, TypeError, NotImplementedError) as exc:
+        raise KeystoreError(f"keystore {path} is malformed or uses an unsupported format ({exc})") from exc
 
 
 def _password(prompt: str) -> str:
@@ -61,7 +71,10 @@ def create_keystore(path: Path, password: str, private_key: str | None = None) -
     """Writes a new scrypt-encrypted keystore (mode 0600) and returns its account. Refuses to overwrite."""
     if path.exists():
         raise KeystoreError(f"{path} already exists; refusing to overwrite a key")
-    account = Account.from_key(private_key) if private_key else Account.create()
+    try:
+        account = Account.from_key(private_key.strip()) if private_key else Account.create()
+    except (ValueError, TypeError) as exc:
+        raise KeystoreError(f"{PRIVATE_KEY_ENV} does not hold a valid private key (64 hex digits)") from exc
     encrypted = Account.encrypt(account.key, password)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,43 +1,63 @@
-"""Entry point of the `crucible` command."""
+"""Entry point of the `crucible` command.
+
+Start-up stays light: the command modules import only click and rich at import time; web3, torch and matplotlib
+load inside the commands that need them (tests/cli/test_startup.py checks which modules `--help` and friends load).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
+from crucible import __version__
+from crucible.cli.context import Settings
+from crucible.cli.dashboard import dashboard
+from crucible.cli.data import data
 from crucible.cli.engine import engine
 from crucible.cli.job import job
 from crucible.cli.keys import keys
 from crucible.cli.network import deploy, network
 from crucible.cli.output import abort
-from crucible.cli.context import Settings
+from crucible.cli.params import RPC_URL
 from crucible.cli.roles import miner, validator
 from crucible.cli.stake import stake
 from crucible.cli.status import status, verify
-from crucible.cli.token import claim, faucet
+from crucible.cli.token import claim, faucet, fund
 from crucible.errors import CrucibleError
+
+DEBUG_ENV = "CRUCIBLE_DEBUG"
 
 
 class _Group(click.Group):
-    """Turns every CrucibleError into one readable line and a non-zero exit."""
+    """Turns every CrucibleError into one readable line and a non-zero exit, Ctrl-C into exit 130, and anything
+    unexpected into one line naming it (CRUCIBLE_DEBUG=1 shows the traceback)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except CrucibleError as exc:
             abort(str(exc))
+        except KeyboardInterrupt:
+            abort("interrupted", 130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence between a bug and a user
+            if os.environ.get(DEBUG_ENV):
+                raise
+            abort(f"unexpected {type(exc).__name__}: {exc} (a bug: rerun with {DEBUG_ENV}=1 for the traceback)")
 
 
 @click.group(cls=_Group, context_settings={"auto_envvar_prefix": "CRUCIBLE", "help_option_names": ["-h", "--help"]})
-@click.option("--rpc-url", default="http://127.0.0.1:8545", show_default=True, envvar="CRUCIBLE_RPC_URL",
-              help="The chain's JSON-RPC endpoint.")  # fmt: skip
-@click.option("--deployment", type=click.Path(path_type=Path), envvar="CRUCIBLE_DEPLOYMENT",
+@click.option("--rpc-url", type=RPC_URL, default="http://127.0.0.1:8545", show_default=True, envvar="CRUCIBLE_RPC_URL",
+              help="The chain's JSON-RPC endpoint (`network up` serves the default).")  # fmt: skip
+@click.option("--deployment", type=click.Path(path_type=Path, dir_okay=False), envvar="CRUCIBLE_DEPLOYMENT",
               help="Deployment file (default: deployments/<chainId>.json).")  # fmt: skip
-@click.option("--keystore", type=click.Path(path_type=Path), envvar="CRUCIBLE_KEYSTORE",
+@click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), envvar="CRUCIBLE_KEYSTORE",
               help="Encrypted keystore to sign with (else CRUCIBLE_PRIVATE_KEY).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.version_option(package_name="crucible")
+@click.option("--json", "as_json", is_flag=True, envvar="CRUCIBLE_JSON", help="Machine-readable output (CRUCIBLE_JSON=1).")
+@click.version_option(__version__, "--version", prog_name="crucible", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, rpc_url: str, deployment: Path | None, keystore: Path | None, as_json: bool) -> None:
     """Crucible: stake, mine, validate and run jobs on a verifiable AI-training network."""
@@ -49,6 +69,7 @@ cli.add_command(deploy)
 cli.add_command(stake)
 cli.add_command(keys)
 cli.add_command(faucet)
+cli.add_command(fund)
 cli.add_command(claim)
 cli.add_command(engine)
 cli.add_command(job)
@@ -56,10 +77,13 @@ cli.add_command(miner)
 cli.add_command(validator)
 cli.add_command(status)
 cli.add_command(verify)
+cli.add_command(data)
+cli.add_command(dashboard)
 
 
 @cli.command()
-@click.option("--run-dir", type=click.Path(path_type=Path), help="Where the summary goes (default runs/demo-<time>).")
+@click.option("--run-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where the summary goes (default runs/demo-<time>).")  # fmt: skip
 def demo(run_dir: Path | None) -> None:
     """Run the local network demo end to end and write its summary."""
     from crucible.cli.output import console
@@ -75,4 +99,4 @@ def demo(run_dir: Path | None) -> None:
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="crucible")

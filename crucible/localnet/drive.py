@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from crucible.chain.client import ChainClient
 from crucible.localnet.network import LocalNetwork
 from crucible.node import Node
-from crucible.protocol.types import JobStatus
+from crucible.protocol import ledger
 
 
 @dataclass
@@ -51,6 +51,6 @@ def drive(
 
 
 def job_settled(client: ChainClient, validators: Sequence[Node], job_id: int) -> bool:
-    """The job is completed and no validator has a submission or seat of it left to settle."""
-    done = int(client.call(client.ledger.functions.jobState(job_id))[1]) == JobStatus.COMPLETED
+    """The job is finished (completed or abandoned) and no validator has a submission or seat of it left to settle."""
+    done = ledger.job_state(client, job_id)[1].finished
     return done and all(not v.journal.entries("subject", exclude_states=("done",)) for v in validators)

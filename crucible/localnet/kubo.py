@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crucible.errors import ConfigError, IpfsUnavailable
-from crucible.localnet.ports import free_port, wait_for_port
+from crucible.localnet.ports import child_process_options, free_port, port_in_use, wait_for_port
 
 KUBO_VERSION = "v0.43.0"
 
@@ -63,8 +63,17 @@ class KuboNode:
         binary = kubo_binary()
         if not binary.exists():
             raise ConfigError(f"Kubo not found at {binary}: run scripts/setup.sh (it builds Kubo {KUBO_VERSION})")
+        if ports is not None:
+            for port, what in zip(ports, ("RPC API", "gateway"), strict=True):
+                if port_in_use(port):
+                    raise ConfigError(
+                        f"127.0.0.1:{port} (wanted for Kubo's {what}) is already in use (another IPFS node, or one "
+                        f"left running? `ss -ltnp | grep :{port}` shows what holds it): stop it, or choose another "
+                        "port with --ipfs-api /ip4/127.0.0.1/tcp/<port>/http"
+                    )
         owns = repo is None
         repo = repo or Path(tempfile.mkdtemp(prefix="crucible-kubo-"))
+        repo.mkdir(parents=True, exist_ok=True)
         env = _private_env(repo)
         api_port, gateway_port = ports or (free_port(), free_port())
         if not (repo / "config").exists():
@@ -84,11 +93,14 @@ class KuboNode:
             _run(binary, env, "config", "--json", key, value)
         args = [str(binary), "daemon"] + (["--offline"] if offline else [])
         out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, **child_process_options())  # type: ignore[call-overload]
         node = cls(repo=repo, api_port=api_port, gateway_port=gateway_port, process=process, owns_repo=owns)
-        if not wait_for_port(api_port, timeout=60):
+        if not wait_for_port(api_port, timeout=60, alive=process):
+            code = process.poll()
             node.close()
-            raise IpfsUnavailable(f"Kubo did not start its RPC API on 127.0.0.1:{api_port}")
+            detail = f"it exited with code {code}" if code is not None else "it did not answer in 60 s"
+            where = f"; see {log_path}" if log_path else ""
+            raise IpfsUnavailable(f"Kubo did not start its RPC API on 127.0.0.1:{api_port}: {detail}{where}")
         return node
 
     def stop(self) -> None:

@@ -11,8 +11,10 @@ from eth_account.signers.local import LocalAccount
 
 from crucible.chain.client import ChainClient
 from crucible.chain.deploy import deploy_protocol
-from crucible.chain.deployment import ProtocolParams, save_deployment
-from crucible.localnet.anvil import DEV_MNEMONIC, AnvilNode
+from crucible.chain.deployment import ProtocolParams, deployment_path, load_deployment, save_deployment_to
+from crucible.errors import ChainError
+from crucible.localnet.blocks import advance_blocks
+from crucible.localnet.anvil import DEV_MNEMONIC, LOCAL_CHAIN_ID, AnvilNode
 from crucible.localnet.kubo import KuboNode
 from crucible.paths import DEPLOYMENTS_DIR
 
@@ -33,6 +35,9 @@ class LocalNetwork:
     accounts: list[LocalAccount]
     deployment_file: Path | None
     kubo: KuboNode | None = None
+    reused: bool = False  # the deployment file matched the kept chain: nothing was deployed or funded
+    note: str = ""  # why an existing deployment file was not reused
+    block_time: int | None = None  # seconds between blocks (interval mining), None: automine
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
@@ -45,7 +50,7 @@ class LocalNetwork:
 
     def mine(self, blocks: int) -> None:
         """Local only: lets `blocks` blocks pass (anvil_mine), standing in for waiting."""
-        self.client.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
+        advance_blocks(self.client.w3, blocks)
 
     def close(self) -> None:
         for closer in reversed(self._closers):
@@ -68,26 +73,58 @@ def start_local_network(
     fund_wei: int = 10_000 * 10**18,
     params: ProtocolParams = ProtocolParams(),
     deployments_dir: Path | None = DEPLOYMENTS_DIR,
+    deployment_file: Path | None = None,
     log_dir: Path | None = None,
     with_ipfs: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    block_time: int | None = None,
+    state_dir: Path | None = None,
+    ipfs_ports: tuple[int, int] | None = None,
 ) -> LocalNetwork:
     """Starts anvil (and Kubo, with `with_ipfs`), deploys, funds `accounts` dev accounts with `fund_wei` CRU, and
-    saves the deployment file."""
-    progress("starting anvil on 127.0.0.1")
-    anvil = AnvilNode.start(port=port, accounts=accounts, log_path=(log_dir / "anvil.log") if log_dir else None)
+    saves the deployment file (`deployment_file`, else `deployments_dir/<chainId>.json`).
+
+    `block_time`: after the deployment, anvil mines a block every `block_time` seconds by itself (interval mining,
+    like a real chain); without it, a block per transaction (automine) and `mine()` stand in for time.
+    `state_dir`: the chain is kept there (loaded at start, written back on exit) with Kubo's repository; a deployment
+    file that still matches the kept chain is reused as is (nothing is deployed or funded again).
+    """
+    state_path = state_dir / "chain-state.json" if state_dir else None
+    path = deployment_file or (deployment_path(LOCAL_CHAIN_ID, deployments_dir) if deployments_dir else None)
+    kept_chain = state_path is not None and state_path.exists()
+    progress("starting anvil on 127.0.0.1" + (f" from the chain kept in {state_path}" if kept_chain else ""))
+    anvil = AnvilNode.start(port=port, accounts=accounts, log_path=(log_dir / "anvil.log") if log_dir else None,
+                            state_path=state_path)  # fmt: skip
+    kubo = None
     try:
         devs = dev_accounts(accounts)
-        client = deploy_protocol(anvil.rpc_url, devs[0], params, progress=progress)
-        progress(f"funding {accounts} accounts with CRU from the local faucet")
-        for account in devs:
-            client.transact(client.token.functions.faucet(account.address, fund_wei))
-        path = save_deployment(client.deployment, deployments_dir) if deployments_dir else None
-        kubo = None
+        client, reused, note = None, False, ""
+        if path is not None and path.exists():
+            try:
+                client = ChainClient.open(anvil.rpc_url, load_deployment(path), devs[0])
+                reused = True
+            except ChainError as exc:
+                note = (f"not reusing {path} on the kept chain ({exc}); deploying again" if kept_chain else
+                        f"replacing {path}: it described a chain that no longer exists (this one starts empty)")  # fmt: skip
+                progress(note)
+        if client is None:
+            client = deploy_protocol(anvil.rpc_url, devs[0], params, progress=progress)
+            progress(f"funding {accounts} accounts with CRU from the local faucet")
+            for account in devs:
+                client.transact(client.token.functions.faucet(account.address, fund_wei))
         if with_ipfs:
+            repo = state_dir / "ipfs" if state_dir else None
             progress("starting Kubo on 127.0.0.1 (private repo, offline, no bootstrap, no MDNS, no telemetry)")
-            kubo = KuboNode.start(log_path=(log_dir / "kubo.log") if log_dir else None)
+            kubo = KuboNode.start(repo, ports=ipfs_ports, log_path=(log_dir / "kubo.log") if log_dir else None)
+        if path is not None and not reused:
+            path = save_deployment_to(client.deployment, path)
+        if block_time:
+            client.w3.provider.make_request("evm_setIntervalMining", [int(block_time)])  # type: ignore[arg-type]
     except BaseException:
+        if kubo is not None:
+            kubo.close()
         anvil.close()  # a failed start leaves nothing running and no deployment file
         raise
-    return LocalNetwork(anvil=anvil, client=client, accounts=devs, deployment_file=path, kubo=kubo)
+    return LocalNetwork(anvil=anvil, client=client, accounts=devs, deployment_file=path, kubo=kubo, reused=reused,
+                        note=note, block_time=block_time)  # fmt: skip
+

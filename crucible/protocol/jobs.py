@@ -5,7 +5,6 @@ weights (round 0: the sponsor's base; later rounds: the accepted aggregate of th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,8 @@ from crucible.engine.jobspec import JobSpec
 from crucible.engine.segment import checkpoint_max_bytes, model_spec
 from crucible.errors import ArtifactError, JobUnknown, MalformedArtifact
 from crucible.protocol import ledger
-from crucible.protocol.types import JobParams, Outcome, Windows
+from crucible.protocol.events import JobCreated, WorkSubmitted, fetch
+from crucible.protocol.types import JobParams, Outcome
 
 SPEC_LIMIT = 1 << 20
 DATASET_LIMIT = 256 << 20
@@ -40,7 +40,14 @@ class JobRecord:
     spec_digest: bytes
     tolerance_digest: bytes
     base_digest: bytes
+    plant_root: bytes
     created_at_block: int
+
+    @classmethod
+    def from_event(cls, e: JobCreated) -> JobRecord:
+        c = e.content
+        return cls(e.job_id, e.sponsor, e.spec_cid, e.params, c.spec_digest, c.tolerance_digest,
+                   c.initial_checkpoint_digest, c.plant_root, e.block)  # fmt: skip
 
 
 @dataclass
@@ -51,36 +58,15 @@ class LoadedJob:
     tolerance: Tolerance
 
 
-def _fields(raw: Any) -> list[Any]:
-    """An ABI tuple as its list of fields, whether a call returned it (tuple) or an event decoded it (named)."""
-    return list(raw.values()) if isinstance(raw, Mapping) else list(raw)
-
-
-def params_from_abi(raw: Any) -> JobParams:
-    values = _fields(raw)
-    return JobParams(*values[:-1], windows=Windows(*_fields(values[-1])))  # type: ignore[arg-type]
-
-
 def job_records(client: ChainClient, from_block: int | None = None, to_block: int | str = "latest") -> list[JobRecord]:
-    start = client.deployment.deployed_at_block if from_block is None else from_block
-    logs = client.registry.events.JobCreated().get_logs(from_block=start, to_block=to_block)
-    return [_record(log) for log in logs]
+    return [JobRecord.from_event(e) for e in fetch(client, JobCreated, from_block=from_block, to_block=to_block)]
 
 
 def job_record(client: ChainClient, job_id: int) -> JobRecord:
-    logs = client.registry.events.JobCreated().get_logs(
-        from_block=client.deployment.deployed_at_block, argument_filters={"jobId": job_id}
-    )
-    if not logs:
+    found = fetch(client, JobCreated, job_id=job_id)
+    if not found:
         raise JobUnknown(job_id)
-    return _record(logs[-1])
-
-
-def _record(log: Any) -> JobRecord:
-    a = log["args"]
-    content = _fields(a["content"])
-    return JobRecord(int(a["jobId"]), str(a["sponsor"]), str(a["specCid"]), params_from_abi(a["params"]),
-                     bytes(content[0]), bytes(content[1]), bytes(content[2]), int(log["blockNumber"]))  # fmt: skip
+    return JobRecord.from_event(found[-1])
 
 
 def load_job(client: ChainClient, store: ArtifactStore, job_id: int) -> LoadedJob:
@@ -102,7 +88,7 @@ def load_job(client: ChainClient, store: ArtifactStore, job_id: int) -> LoadedJo
 
 def round_base(client: ChainClient, store: ArtifactStore, job: LoadedJob, round_: int) -> dict[str, torch.Tensor]:
     """The weights every slot of `round_` starts from, checked against the round's on-chain base digest."""
-    expected = bytes(client.call(client.ledger.functions.roundOf(job.record.job_id, round_))[5])
+    expected = ledger.round_of(client, job.record.job_id, round_).base_digest
     if round_ == 0:
         cid = job.spec.base_cid
     else:
@@ -112,21 +98,16 @@ def round_base(client: ChainClient, store: ArtifactStore, job: LoadedJob, round_
 
 def accepted_aggregate_cid(client: ChainClient, record: JobRecord, round_: int) -> str:
     """The CID of the aggregate accepted for `round_` (the last aggregation slot, all earlier ones were rejected)."""
-    failed = int(client.call(client.ledger.functions.roundOf(record.job_id, round_))[3])
-    slot = record.params.slots_per_round + failed
-    return submission(client, record.job_id, round_, slot)[0]
+    slot = record.params.slots_per_round + ledger.round_of(client, record.job_id, round_).failed_aggregates
+    return submission(client, record.job_id, round_, slot).bundle_cid
 
 
-def submission(client: ChainClient, job_id: int, round_: int, slot: int) -> tuple[str, dict[str, bytes]]:
-    """The bundle CID and commitment a slot's miner submitted (from its WorkSubmitted event)."""
-    key = bytes(client.call(client.ledger.functions.subjectKey(job_id, round_, slot)))
-    logs = client.ledger.events.WorkSubmitted().get_logs(
-        from_block=client.deployment.deployed_at_block, argument_filters={"subject": key}
-    )
-    if not logs:
+def submission(client: ChainClient, job_id: int, round_: int, slot: int) -> WorkSubmitted:
+    """What a slot's miner submitted (its WorkSubmitted event)."""
+    found = fetch(client, WorkSubmitted, subject=ledger.subject_key(client, job_id, round_, slot))
+    if not found:
         raise ArtifactError(f"job {job_id} round {round_} slot {slot}: nothing was submitted")
-    c = logs[-1]["args"]["commitment"]
-    return str(logs[-1]["args"]["bundleCid"]), {k: bytes(c[k]) for k in ("resultDigest", "merkleRoot", "seal")}
+    return found[-1]
 
 
 def accepted_results(
@@ -137,10 +118,10 @@ def accepted_results(
     for slot in range(job.record.params.slots_per_round):
         if ledger.subject_of(client, job.record.job_id, round_, slot).outcome is not Outcome.ACCEPTED:
             continue
-        cid, commitment = submission(client, job.record.job_id, round_, slot)
-        manifest = fetch_manifest(store, cid, merkle_root=commitment["merkleRoot"],
-                                  result_digest=commitment["resultDigest"])  # fmt: skip
-        out.append((slot, fetch_weights(store, manifest["artifacts"]["result"]["cid"], commitment["resultDigest"], job.spec)))
+        sub = submission(client, job.record.job_id, round_, slot)
+        c = sub.commitment
+        manifest = fetch_manifest(store, sub.bundle_cid, merkle_root=c.merkle_root, result_digest=c.result_digest)
+        out.append((slot, fetch_weights(store, manifest["artifacts"]["result"]["cid"], c.result_digest, job.spec)))
     return out
 
 

@@ -21,12 +21,13 @@ def test_deployment_file_records_every_contract_and_is_bound(network: LocalNetwo
     assert network.deployment_file is not None
     data = json.loads(network.deployment_file.read_text())
     assert data["chain_id"] == 31337
-    assert set(data["addresses"]) == {"CrucibleToken", "StakeManager", "RewardVault", "WorkLedger", "JobRegistry",
-                                      "LedgerLens"}  # fmt: skip
+    assert set(data["addresses"]) == {"CrucibleToken", "StakeManager", "RewardVault", "LedgerSettlement", "WorkLedger",
+                                      "JobRegistry", "LedgerLens"}  # fmt: skip
     client = ChainClient.open(network.rpc_url, load_deployment(network.deployment_file))
     ledger = client.ledger.address
     assert client.call(client.stakes.functions.protocol()) == ledger
     assert client.call(client.vault.functions.protocol()) == ledger
+    assert client.call(client.ledger.functions.settlementModule()) == data["addresses"]["LedgerSettlement"]
 
 
 def test_dev_accounts_are_funded(network: LocalNetwork) -> None:

@@ -9,17 +9,24 @@ from typing import Any
 import torch
 
 from crucible.artifacts.store import ArtifactStore
+from crucible.chain.client import ChainClient
 from crucible.journal import Journal
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
-from crucible.protocol.types import JobKind, JobParams, Windows
+from crucible.protocol.events import RewardClaimed, fetch
+from crucible.protocol.plants import Plant
+from crucible.protocol.types import JobKind, JobParams, Panel, Windows
+from crucible.staking import join_validator_set
 from crucible.sponsor import PostedJob, post_job
 from miner.daemon import Miner, MinerConfig
 from validator.daemon import Validator, ValidatorConfig
 
 CPU = torch.device("cpu")
-FAST = Windows(submit_window=40, seed_delay=2, checkpoint_reveal_window=8, commit_window=8, reveal_window=8,
-               unseal_window=4, round_claim_window=200)  # fmt: skip
+# Every role's transaction mines a block of its own on the test chain, so windows are sized in transactions too: a
+# seat drawn at the draw deadline keeps commit_window / 2 = 8 blocks, while a pass of three miners and three
+# validators can send that many transactions before the holder's turn (a tighter window once slashed an honest seat).
+FAST = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, commit_window=16, reveal_window=12,
+               unseal_window=4, round_claim_window=60)  # fmt: skip
 
 
 def make_miner(network: LocalNetwork, store: ArtifactStore, index: int, root: Path, cls: type = Miner, *,
@@ -42,47 +49,62 @@ def make_validator(network: LocalNetwork, store: ArtifactStore, index: int, root
 
 
 def post(network: LocalNetwork, store: ArtifactStore, *, kind: str = "pretrain", rounds: int = 1, slots: int = 3,
-         base: dict[str, torch.Tensor] | None = None, seed: int = 0, **overrides: Any) -> PostedJob:  # fmt: skip
+         base: dict[str, torch.Tensor] | None = None, seed: int = 0, plants: list[Plant] | None = None,
+         **overrides: Any) -> PostedJob:  # fmt: skip
     params = JobParams(kind=JobKind[kind.upper()], num_rounds=rounds, slots_per_round=slots, intervals_per_slot=4,
-                       sampled_intervals=2, audit_bps=10_000, seats_per_audit=2, committee_size=3, windows=FAST,
-                       **overrides)  # fmt: skip
+                       sampled_intervals=2, audit_bps=10_000, **{"seats_per_audit": 2, "committee_size": 3,
+                       "windows": FAST, **overrides})  # fmt: skip
     sponsor = network.client_for(network.accounts[0])
     return post_job(sponsor, store, kind=kind, model="tiny", params=params, compute_cost_wei=10**18, collusion=0.1,
-                    dataset_size=256, seed=seed, base=base, steps_per_interval=2)  # fmt: skip
+                    dataset_size=256, seed=seed, base=base, steps_per_interval=2, plants=plants)  # fmt: skip
 
 
 def stake_of(network: LocalNetwork, index: int) -> int:
     client = network.client
-    return int(client.call(client.stakes.functions.stakeOf(network.accounts[index].address))[0])
+    return ledger.stake_of(client, network.accounts[index].address).staked
 
 
 def earned(network: LocalNetwork, index: int) -> int:
     """Claimable plus already claimed rewards of an account."""
     client = network.client
     address = network.accounts[index].address
-    claimed = sum(int(log["args"]["amount"]) for log in client.vault.events.RewardClaimed().get_logs(
-        from_block=0, argument_filters={"account": address}))  # fmt: skip
+    claimed = sum(e.amount for e in fetch(client, RewardClaimed, account=address))
     return claimed + int(client.call(client.vault.functions.claimableOf(address)))
 
 
+def activate(network: LocalNetwork) -> None:
+    """Lets two epochs pass: validator weights change two epochs after a validator joins, leaves or restakes."""
+    epoch = int(network.client.call(network.client.stakes.functions.epochBlocks()))
+    network.mine(2 * epoch + 1)
+
+
 def use_validators(network: LocalNetwork, active: list[int]) -> None:
-    """Makes exactly `active` (account indices, already staked) the validator set: how the tests decide who can be
-    drawn, since seats are drawn from the set as it is at commit time."""
+    """Makes exactly `active` (account indices, already staked) the validator set that panels are drawn from: joins
+    and leaves, then lets the two epochs pass after which draws see them."""
     for index, account in enumerate(network.accounts):
         client = network.client_for(account)
         is_validator = client.call(client.stakes.functions.isValidator(account.address))
         if index in active and not is_validator:
-            client.transact(client.stakes.functions.registerValidator())
+            join_validator_set(client)
         elif index not in active and is_validator:
             client.transact(client.stakes.functions.deregisterValidator())
+    activate(network)
+
+
+def record_randomness_at(network: LocalNetwork, client: ChainClient, block: int) -> None:
+    """Mines up to `block` - 1, then records `block`'s randomness in `block` itself (anvil mines each transaction)."""
+    head = client.block_number()
+    assert head < block, f"block {block} has passed (head {head})"
+    if head < block - 1:
+        network.mine(block - 1 - head)
+    receipt = ledger.record_randomness(client)
+    assert receipt["blockNumber"] == block
 
 
 def settled_with_seats(network: LocalNetwork, job_id: int, round_: int, slot: int) -> bool:
-    """The submission is settled and every seat that committed on it is settled too."""
+    """The submission is settled and every seat drawn on it is settled too."""
     client = network.client
-    view = ledger.subject_of(client, job_id, round_, slot)
-    if not view.outcome.value:
+    if not ledger.subject_of(client, job_id, round_, slot).outcome.value:
         return False
-    logs = client.ledger.events.VerdictCommitted().get_logs(from_block=0, argument_filters={"subject": view.key})
-    return all(int(client.call(client.ledger.functions.seatOf(view.key, log["args"]["panel"], log["args"]["seat"]))[1]) & 8
-               for log in logs)  # fmt: skip
+    return all(seat.settled for panel in (Panel.AUDIT, Panel.COMMITTEE)
+               for seat in ledger.seats_of(client, job_id, round_, slot, panel))  # fmt: skip

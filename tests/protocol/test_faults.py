@@ -19,6 +19,7 @@ from crucible.localnet.drive import drive
 from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
+from crucible.protocol.events import VerdictCommitted, VerdictRevealed, WorkSubmitted, fetch
 from crucible.protocol.types import JobContent, JobParams, Outcome
 from miner.daemon import Miner, MinerConfig
 from tests.protocol.proxy import Relay
@@ -45,8 +46,7 @@ class DiesBeforeRecording(Journal):
 
 
 def submissions_by(network: LocalNetwork, job_id: int, miner: str) -> int:
-    logs = network.client.ledger.events.WorkSubmitted().get_logs(from_block=0, argument_filters={"jobId": job_id})
-    return sum(1 for log in logs if log["args"]["miner"] == miner)
+    return len(fetch(network.client, WorkSubmitted, job_id=job_id, miner=miner))
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,7 @@ def test_a_miner_killed_after_submitting_resumes_without_training_or_submitting_
     network: LocalNetwork, store: ArtifactStore, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     validator = make_validator(network, store, 4, root)
+    use_validators(network, [4])
     miner = make_miner(network, store, 1, root, aggregates=False)
     posted = post(network, store, slots=1, seed=21)
     miner.journal = DiesBeforeRecording(miner.journal.path, "submitted")
@@ -82,7 +83,7 @@ def test_a_validator_killed_between_commit_and_reveal_still_reveals_once(
     network: LocalNetwork, store: ArtifactStore, root: Path
 ) -> None:
     validator = make_validator(network, store, 5, root)
-    use_validators(network, [5])  # it holds every seat
+    use_validators(network, [5])  # the only validator: it holds the one seat a panel can draw
     miner = make_miner(network, store, 2, root, aggregates=False)
     posted = post(network, store, slots=1, seed=22)
     miner.config.jobs = frozenset({posted.job_id})
@@ -95,10 +96,10 @@ def test_a_validator_killed_between_commit_and_reveal_still_reveals_once(
     drive(network, [("miner", miner), ("validator", reborn)],
           until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
     view = ledger.subject_of(network.client, posted.job_id, 0, 0)
-    commits = network.client.ledger.events.VerdictCommitted().get_logs(from_block=0, argument_filters={"subject": view.key})
-    reveals = network.client.ledger.events.VerdictRevealed().get_logs(from_block=0, argument_filters={"subject": view.key})
-    assert len(commits) == len(reveals) == 2  # both seats, each committed once and revealed
-    assert view.outcome is Outcome.ACCEPTED and view.audit_pass == 2
+    commits = fetch(network.client, VerdictCommitted, subject=view.key)
+    reveals = fetch(network.client, VerdictRevealed, subject=view.key)
+    assert len(commits) == len(reveals) == 1  # its seat, committed once and revealed
+    assert view.outcome is Outcome.ACCEPTED and view.audit_pass == 1
     assert ledger_stake(network, 5) == stake  # a revealed, correct verdict is never slashed
     use_validators(network, [4, 5])
 
@@ -121,8 +122,7 @@ def test_kubo_stopped_mid_round_delays_the_audit_but_the_round_completes(
             network.mine(1)
     assert any("IpfsUnavailable" in r.getMessage() for r in caplog.records)
     key = ledger.subject_of(network.client, posted.job_id, 0, 0).key
-    commits = network.client.ledger.events.VerdictCommitted().get_logs(from_block=0, argument_filters={"subject": key})
-    assert commits == []  # no verdict was made up while IPFS was away
+    assert fetch(network.client, VerdictCommitted, subject=key) == []  # no verdict was made up while IPFS was away
     restarted = kubo.restart(same_ports=True)  # same API address: the roles' clients just work again
     kubo.process, kubo.owns_repo = restarted.process, restarted.owns_repo  # the fixture stops it at the end
     drive(network, [("miner", miner), ("validator", validator)],
@@ -161,7 +161,7 @@ def test_the_rpc_going_away_is_logged_and_survived(
 
 def ledger_stake(network: LocalNetwork, index: int) -> int:
     client = network.client
-    return int(client.call(client.stakes.functions.stakeOf(network.accounts[index].address))[0])
+    return ledger.stake_of(client, network.accounts[index].address).staked
 
 
 def test_a_job_whose_artifacts_never_check_out_is_logged_and_does_not_stop_other_work(
@@ -189,8 +189,8 @@ def test_a_slot_taken_first_by_someone_else_is_given_up_without_locking_anything
     rival = network.client_for(network.accounts[1])
     ledger.claim_slot(rival, posted.job_id, 0, 0)
     miner = make_miner(network, store, 3, root / "late", aggregates=False)
-    locked = int(network.client.call(network.client.stakes.functions.stakeOf(miner.address))[1])
+    locked = ledger.stake_of(network.client, miner.address).locked
     assert not miner._claim(posted.job_id, 0, 0)
     entry = miner.journal.get(f"{posted.job_id}/0/0")
     assert entry.state == "lost" and miner.journal.history(entry.key) == ["claiming", "lost"]
-    assert int(network.client.call(network.client.stakes.functions.stakeOf(miner.address))[1]) == locked
+    assert ledger.stake_of(network.client, miner.address).locked == locked

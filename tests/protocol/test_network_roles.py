@@ -14,10 +14,11 @@ from crucible.cli.main import cli
 from crucible.localnet.drive import drive
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
-from crucible.protocol.jobs import params_from_abi
-from crucible.protocol.types import JobStatus, Outcome
+from crucible.protocol.plants import Plant
+from crucible.protocol.types import Outcome, Panel
 from harness.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
 from tests.protocol.roles import (
+    activate,
     earned,
     make_miner,
     make_validator,
@@ -32,7 +33,7 @@ VALIDATORS = (4, 5, 6)
 
 
 def job_done(network: LocalNetwork, job_id: int) -> bool:
-    return int(network.client.call(network.client.ledger.functions.jobState(job_id))[1]) == JobStatus.COMPLETED
+    return ledger.job_state(network.client, job_id)[1].finished
 
 
 def all_settled(network: LocalNetwork, job_id: int, rounds: int, slots: int) -> bool:
@@ -42,7 +43,7 @@ def all_settled(network: LocalNetwork, job_id: int, rounds: int, slots: int) -> 
 @pytest.fixture(scope="module")
 def crew(network: LocalNetwork, store: ArtifactStore, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("crew")
-    return {
+    crew = {
         "root": root,
         "honest_a": make_miner(network, store, HONEST_A, root),
         "honest_b": make_miner(network, store, HONEST_B, root),
@@ -50,6 +51,8 @@ def crew(network: LocalNetwork, store: ArtifactStore, tmp_path_factory: pytest.T
                               aggregates=False),
         "validators": [make_validator(network, store, i, root) for i in VALIDATORS],
     }
+    activate(network)  # the validators' weights count two epochs after they join
+    return crew
 
 
 def test_two_rounds_of_pretraining_pay_the_honest_and_slash_the_cheater(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +66,7 @@ def test_two_rounds_of_pretraining_pay_the_honest_and_slash_the_cheater(network:
     drive(network, nodes, until=lambda: job_done(network, posted.job_id) and all(
         not n.journal.entries("subject", exclude_states=("done",)) for _, n in nodes[3:]), max_passes=600)  # fmt: skip
 
-    params = params_from_abi(network.client.call(network.client.ledger.functions.jobParams(posted.job_id)))
+    params = ledger.job_params(network.client, posted.job_id)
     cheater = network.accounts[CHEATER].address
     work = {(r, s): ledger.subject_of(network.client, posted.job_id, r, s) for r in range(2) for s in range(3)}
     assert {v.outcome for v in work.values() if v.miner == cheater} == {Outcome.REJECTED_CHEAT}
@@ -88,7 +91,7 @@ def accepted_aggregates(network: LocalNetwork, job_id: int, *, rounds: int, slot
     """The miner of each round's accepted aggregate (earlier, rejected aggregates took slots W, W+1, ...)."""
     out = []
     for r in range(rounds):
-        failed = int(network.client.call(network.client.ledger.functions.roundOf(job_id, r))[3])
+        failed = ledger.round_of(network.client, job_id, r).failed_aggregates
         view = ledger.subject_of(network.client, job_id, r, slots + failed)
         assert view.outcome is Outcome.ACCEPTED
         out.append(view.miner)
@@ -98,42 +101,52 @@ def accepted_aggregates(network: LocalNetwork, job_id: int, *, rounds: int, slot
 LAZY, ACCUSER, SENTINEL = 7, 8, 9
 
 
-def test_a_lazy_validator_is_slashed_through_a_planted_forced_error(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
+def test_a_lazy_validator_is_caught_by_the_sponsors_plant(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
     lazy = make_validator(network, store, LAZY, crew["root"], cls=LazyValidator)
     sentinel = make_miner(network, store, SENTINEL, crew["root"], cls=Sentinel)
-    use_validators(network, [LAZY])  # only the lazy validator can be drawn on the planted submission
-    posted = post(network, store, slots=1, seed=7)
-    lazy_stake, sentinel_stake = stake_of(network, LAZY), stake_of(network, SENTINEL)
-    drive(network, [("sentinel", sentinel), ("lazy", lazy)],
-          until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+    use_validators(network, [LAZY, *VALIDATORS])  # four validators: an audit panel of four seats holds them all
+    sentinel_address = network.accounts[SENTINEL].address
+    posted = post(network, store, slots=1, seed=7, seats_per_audit=4, plants=[Plant(0, 0, sentinel_address)])
+    sentinel.plant(posted.job_id, posted.plants)
+    stakes = {i: stake_of(network, i) for i in (LAZY, SENTINEL, *VALIDATORS)}
+    nodes = [("sentinel", sentinel), ("lazy", lazy)] + [(f"v{i}", v) for i, v in enumerate(crew["validators"])]
+    drive(network, nodes, until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=400)
 
     view = ledger.subject_of(network.client, posted.job_id, 0, 0)
+    # The lazy seat passed the plant, so it went to the committee, whose honest majority confirmed it wrong.
     assert view.planted and view.outcome is Outcome.REJECTED_PLANTED
-    params = params_from_abi(network.client.call(network.client.ledger.functions.jobParams(posted.job_id)))
-    assert stake_of(network, LAZY) == lazy_stake - params.seats_per_audit * params.validator_slash
-    assert stake_of(network, SENTINEL) == sentinel_stake  # the sponsor's sentinel is not slashed
+    params = ledger.job_params(network.client, posted.job_id)
+    lazy_seats = sum(1 for panel in (Panel.AUDIT, Panel.COMMITTEE)
+                     for seat in ledger.seats_of(network.client, posted.job_id, 0, 0, panel)
+                     if seat.validator == network.accounts[LAZY].address)  # fmt: skip
+    assert lazy_seats >= 1
+    assert stake_of(network, LAZY) == stakes[LAZY] - lazy_seats * params.validator_slash
+    assert stake_of(network, SENTINEL) == stakes[SENTINEL]  # the sponsor's sentinel is not slashed
+    for i in VALIDATORS:  # honest validators who failed the plant are never slashed
+        assert stake_of(network, i) == stakes[i]
     assert ledger.books_balance(network.client)
 
 
 def test_a_false_accuser_is_slashed_when_the_committee_replays_honest_work(network: LocalNetwork, store: ArtifactStore, crew) -> None:  # type: ignore[no-untyped-def]
     accuser = make_validator(network, store, ACCUSER, crew["root"], cls=FalseAccuser)
     honest = crew["honest_a"]
-    use_validators(network, [ACCUSER])  # the accuser holds every audit seat...
-    posted = post(network, store, slots=1, seed=11)
+    use_validators(network, [ACCUSER, *VALIDATORS])  # four seats: the accuser is on the audit panel
+    posted = post(network, store, slots=1, seed=11, seats_per_audit=4)
     crew["jobs"]["accused"] = posted.job_id
     honest.config.jobs = frozenset({posted.job_id})  # (the earlier job's aggregation is not this story)
     accuser_stake, miner_stake, earned_before = stake_of(network, ACCUSER), stake_of(network, HONEST_A), earned(network, HONEST_A)
-    drive(network, [("honest", honest), ("accuser", accuser)],
-          until=lambda: ledger.subject_of(network.client, posted.job_id, 0, 0).audit_fail > 0, max_passes=200)  # fmt: skip
-    use_validators(network, list(VALIDATORS))  # ...and honest validators sit on the dispute committee
     nodes = [("honest", honest), ("accuser", accuser)] + [(f"v{i}", v) for i, v in enumerate(crew["validators"])]
-    drive(network, nodes, until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)
+    drive(network, nodes, until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=400)
 
     view = ledger.subject_of(network.client, posted.job_id, 0, 0)
-    params = params_from_abi(network.client.call(network.client.ledger.functions.jobParams(posted.job_id)))
-    assert view.outcome is Outcome.ACCEPTED and view.audit_fail == params.seats_per_audit
-    assert view.committee_pass == params.committee_size and view.committee_fail == 0
-    assert stake_of(network, ACCUSER) == accuser_stake - params.seats_per_audit * params.validator_slash
+    params = ledger.job_params(network.client, posted.job_id)
+    assert view.outcome is Outcome.ACCEPTED and view.audit_fail == 1 and view.audit_pass == 3
+    assert view.committee_pass > view.committee_fail
+    accuser_address = network.accounts[ACCUSER].address
+    accuser_seats = sum(1 for panel in (Panel.AUDIT, Panel.COMMITTEE)
+                        for seat in ledger.seats_of(network.client, posted.job_id, 0, 0, panel)
+                        if seat.validator == accuser_address)  # fmt: skip
+    assert stake_of(network, ACCUSER) == accuser_stake - accuser_seats * params.validator_slash
     assert stake_of(network, HONEST_A) == miner_stake
     assert earned(network, HONEST_A) - earned_before == params.miner_reward
     assert ledger.books_balance(network.client)
@@ -160,5 +173,7 @@ def test_anyone_can_read_the_record_and_check_past_verdicts_from_public_data(net
     assert check["on_chain"] == "FAIL" and check["replayed"] == "FAIL" and check["evidence_ok"]
     # The false accuser's Fail on honest work does not.
     accused = crew["jobs"]["accused"]
-    refuted = runner.invoke(cli, ["--json", "verify", str(accused), "0", "0", "--seat", "1"], env=env)
+    accuser_seat = next(s.number for s in ledger.seats_of(network.client, accused, 0, 0, Panel.AUDIT)
+                        if s.validator == network.accounts[ACCUSER].address)  # fmt: skip
+    refuted = runner.invoke(cli, ["--json", "verify", str(accused), "0", "0", "--seat", str(accuser_seat)], env=env)
     assert refuted.exit_code == 1 and "does not hold up" in refuted.output

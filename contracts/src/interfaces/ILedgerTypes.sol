@@ -11,7 +11,8 @@ pragma solidity ^0.8.24;
 ///   seedBlock = S + w.seedDelay * (k + 1)   randomness recorded in that block (try k; a try nobody recorded is
 ///                                           retried and forces an audit; after MAX_SEED_ATTEMPTS: Unverified)
 ///   revealDeadline = seedBlock + w.checkpointRevealWindow        an audited miner reveals the sampled checkpoints
-///   commitEnd = revealDeadline + w.commitWindow                  drawn audit seats commit verdict hashes
+///   commitEnd = revealDeadline + w.commitWindow                  drawn audit seats commit verdict hashes (a panel
+///                                           is drawn no later than commitEnd - w.commitWindow / 2, committees too)
 ///   revealEnd = commitEnd + w.revealWindow                       audit seats reveal
 ///     (a panel with no revealed verdict is re-drawn: panelSeedBlock = revealEnd + seedDelay, one more
 ///      commit and reveal window, up to MAX_PANEL_ATTEMPTS panels; then Unverified)
@@ -172,8 +173,6 @@ interface ILedgerTypes {
     error LedgerInvalidMerkleProof(bytes32 subject, uint256 index, uint256 proofLength, uint256 depth);
     /// @notice Two revealed copies of one boundary differ.
     error LedgerBoundaryConflict(bytes32 subject, uint256 index);
-    /// @notice The seat number is beyond the panel's drawn seats.
-    error LedgerSeatOutOfRange(uint256 seat, uint256 seats);
     /// @notice The caller is not the validator drawn for this seat.
     error LedgerNotSeatHolder(bytes32 subject, Panel panel, uint256 seat, address caller, address holder);
     /// @notice The seat has already committed, or was never drawn.
