@@ -133,8 +133,9 @@ contract WorkLedger_RegisterJob is LedgerUnit {
         fund(sponsor, escrow);
         vm.prank(sponsor);
         token.approve(address(registry), escrow);
-        IJobTypes.JobContent memory content =
-            IJobTypes.JobContent(keccak256("spec"), keccak256("tolerance"), keccak256("initial checkpoint"), bytes32(0));
+        IJobTypes.JobContent memory content = IJobTypes.JobContent(
+            keccak256("spec"), keccak256("tolerance"), keccak256("initial checkpoint"), bytes32(0)
+        );
         vm.expectEmit(true, true, false, true, address(ledger));
         emit ILedgerTypes.JobRegistered(next, sponsor, escrow);
         vm.expectEmit(true, true, false, true, address(ledger));
@@ -180,9 +181,7 @@ contract WorkLedger_ClaimSlot is LedgerUnit {
         vm.roll(block.number + 101);
         ledger.vacateSlot(job, 0, 1); // nobody aggregated: abandoned
         vm.prank(minerA);
-        vm.expectRevert(
-            abi.encodeWithSelector(IJobTypes.JobWrongStatus.selector, job, IJobTypes.JobStatus.Abandoned)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IJobTypes.JobWrongStatus.selector, job, IJobTypes.JobStatus.Abandoned));
         ledger.claimSlot(job, 0, 1);
     }
 
@@ -200,9 +199,7 @@ contract WorkLedger_ClaimSlot is LedgerUnit {
 
     function test_claimSlot_revertsOnTheAggregationSlotBeforeEveryWorkSlotSettled() public {
         vm.prank(aggregator);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILedgerTypes.LedgerRoundNotReadyForAggregation.selector, jobId, 0, 0, 2)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerRoundNotReadyForAggregation.selector, jobId, 0, 0, 2));
         ledger.claimSlot(jobId, 0, 2);
     }
 
@@ -234,9 +231,7 @@ contract WorkLedger_ClaimSlot is LedgerUnit {
         address poor = makeAddr("poor miner");
         stakeAs(poor, 99 ether);
         vm.prank(poor);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILedgerTypes.LedgerMinerStakeTooLow.selector, poor, 100 ether, 99 ether)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerMinerStakeTooLow.selector, poor, 100 ether, 99 ether));
         ledger.claimSlot(jobId, 0, 0);
     }
 
@@ -301,7 +296,9 @@ contract WorkLedger_Submit is LedgerUnit {
     function test_submit_revertsOnAnUnclaimedSlot() public {
         bytes32 k = key(0);
         vm.prank(minerA);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open)
+        );
         ledger.submit(jobId, 0, 0, "bafy-bundle", bytes32(0), bytes32(0));
     }
 
@@ -326,9 +323,7 @@ contract WorkLedger_Submit is LedgerUnit {
         vm.revertToState(snapshot);
         vm.roll(deadline + 1);
         vm.prank(minerA);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, k, deadline, deadline + 1)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, k, deadline, deadline + 1));
         ledger.submit(jobId, 0, 0, "bafy-bundle", bytes32(0), bytes32(0));
     }
 
@@ -406,14 +401,19 @@ contract WorkLedger_RevealCheckpoints is LedgerUnit {
         _call(minerA, other, b, cids);
     }
 
-    /// @dev Until the seed block has passed, even when its randomness is being recorded in this very block.
+    /// @dev Until the seed block's randomness is recorded. Recorded randomness is final (only a transaction in that
+    /// very block can write it), so the seed is usable from that block on: the reveal then gets past the seed and
+    /// is judged on its boundaries.
     function test_revealCheckpoints_revertsWhileTheSeedIsPending() public {
         (ILedgerTypes.Commitment memory c, uint256 s) = submitted();
         (ILedgerTypes.Boundary[] memory b, string[] memory cids) = noBoundaries();
         vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerTooEarly.selector, key(0), s + 3, s));
         _call(minerA, c, b, cids);
-        recordAt(s + 2);
+        vm.roll(s + 2);
         vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerTooEarly.selector, key(0), s + 3, s + 2));
+        _call(minerA, c, b, cids);
+        recordAt(s + 2);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerBoundaryCount.selector, 4, 0));
         _call(minerA, c, b, cids);
     }
 
@@ -492,7 +492,9 @@ contract WorkLedger_RevealCheckpoints is LedgerUnit {
         ILedgerTypes.Commitment memory c = _seeded();
         (ILedgerTypes.Boundary[] memory full, string[] memory cids) = boundariesFor(jobId, 0, 0, minerA, HONEST);
         ILedgerTypes.Boundary[] memory b = new ILedgerTypes.Boundary[](n);
-        for (uint256 i; i < n; ++i) b[i] = full[i % 4];
+        for (uint256 i; i < n; ++i) {
+            b[i] = full[i % 4];
+        }
         vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerBoundaryCount.selector, 4, n));
         _call(minerA, c, b, cids);
     }
@@ -534,7 +536,9 @@ contract WorkLedger_RevealCheckpoints is LedgerUnit {
         ILedgerTypes.Commitment memory c = _seeded();
         (ILedgerTypes.Boundary[] memory b, string[] memory cids) = boundariesFor(jobId, 0, 0, minerA, HONEST);
         bytes32[] memory proof = new bytes32[](length);
-        for (uint256 i; i < length; ++i) proof[i] = i < 2 ? b[position].proof[i] : keccak256(abi.encode(i));
+        for (uint256 i; i < length; ++i) {
+            proof[i] = i < 2 ? b[position].proof[i] : keccak256(abi.encode(i));
+        }
         b[position].proof = proof;
         vm.expectRevert(
             abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[position].index, length, 2)
@@ -546,11 +550,15 @@ contract WorkLedger_RevealCheckpoints is LedgerUnit {
         ILedgerTypes.Commitment memory c = _seeded();
         (ILedgerTypes.Boundary[] memory b, string[] memory cids) = boundariesFor(jobId, 0, 0, minerA, HONEST);
         b[3].checkpointDigest = keccak256("a checkpoint never committed");
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[3].index, 2, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[3].index, 2, 2)
+        );
         _call(minerA, c, b, cids);
         (b, cids) = boundariesFor(jobId, 0, 0, minerA, HONEST);
         b[2].traceDigest = keccak256("a trace never committed");
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[2].index, 2, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[2].index, 2, 2)
+        );
         _call(minerA, c, b, cids);
     }
 
@@ -560,7 +568,9 @@ contract WorkLedger_RevealCheckpoints is LedgerUnit {
         (ILedgerTypes.Boundary[] memory b, string[] memory cids) = boundariesFor(jobId, 0, 0, minerA, HONEST);
         bytes32[4] memory l = leaves(jobId, 0, 0, minerA, HONEST);
         b[0].proof = WorkFixtures.proof(l, b[0].index ^ 1);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[0].index, 2, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerInvalidMerkleProof.selector, key(0), b[0].index, 2, 2)
+        );
         _call(minerA, c, b, cids);
     }
 
@@ -570,7 +580,9 @@ contract WorkLedger_RevealCheckpoints is LedgerUnit {
         vm.expectEmit(true, true, false, true, address(ledger));
         emit ILedgerTypes.CheckpointsRevealed(key(0), minerA, b, cids);
         _call(minerA, c, b, cids);
-        vm.assertEq(uint256(view_(jobId, 0, 0).status), uint256(ILedgerTypes.SlotStatus.CheckpointsRevealed), "revealed");
+        vm.assertEq(
+            uint256(view_(jobId, 0, 0).status), uint256(ILedgerTypes.SlotStatus.CheckpointsRevealed), "revealed"
+        );
     }
 }
 
@@ -753,10 +765,17 @@ contract WorkLedger_DrawSeats is LedgerUnit {
         ledger.drawSeats(jobId, 0, 0, AUDIT);
     }
 
-    function test_drawSeats_revertsAfterTheCommitWindow() public {
+    /// @dev The draw deadline is half the commit window before its end (commits end at s + 42, the window is 20):
+    /// a panel drawn later would leave its seats less than half the window to judge and commit.
+    function test_drawSeats_revertsAfterTheDrawDeadline() public {
         uint256 s = revealed();
-        vm.roll(s + 43);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, key(0), s + 42, s + 43));
+        uint256 before = vm.snapshotState();
+        vm.roll(s + 32);
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        vm.assertEq(view_(jobId, 0, 0).auditDrawn, 1, "drawn at the deadline itself");
+        vm.revertToState(before);
+        vm.roll(s + 33);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, key(0), s + 32, s + 33));
         ledger.drawSeats(jobId, 0, 0, AUDIT);
     }
 
@@ -780,17 +799,18 @@ contract WorkLedger_DrawSeats is LedgerUnit {
         vm.assertEq(view_(jobId, 0, 0).auditDrawn, 1, "attempt 0 drawn");
     }
 
-    /// @dev A panel that revealed nothing is re-drawn from the randomness of (its reveal end + seedDelay).
+    /// @dev A panel that revealed nothing is re-drawn from the randomness of (its reveal end + seedDelay): not before
+    /// that block, and from the block that records it on (recorded randomness is final).
     function test_drawSeats_aRedrawWaitsForItsOwnSeedBlock() public {
         uint256 s = revealed();
         ledger.drawSeats(jobId, 0, 0, AUDIT);
         vm.roll(s + 63);
         vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerTooEarly.selector, key(0), s + 65, s + 63));
         ledger.drawSeats(jobId, 0, 0, AUDIT);
-        recordAt(s + 64);
+        vm.roll(s + 64);
         vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerTooEarly.selector, key(0), s + 65, s + 64));
         ledger.drawSeats(jobId, 0, 0, AUDIT);
-        vm.roll(s + 65);
+        recordAt(s + 64);
         ledger.drawSeats(jobId, 0, 0, AUDIT);
         ILedgerTypes.Seat memory r = ledger.seatOf(key(0), AUDIT, 3);
         vm.assertEq(r.attempt, 1, "seats 3..5 belong to attempt 1");
@@ -834,11 +854,17 @@ contract WorkLedger_DrawSeats is LedgerUnit {
         ledger.drawSeats(jobId, 0, 0, COMMITTEE);
     }
 
-    function test_drawSeats_theCommitteeRevertsAfterItsCommitWindow() public {
+    /// @dev Committee commits end at s + 94: its draw deadline is s + 84.
+    function test_drawSeats_theCommitteeRevertsAfterItsDrawDeadline() public {
         uint256 s = audited([FAIL, PASS, PASS]);
         recordAt(s + 74);
-        vm.roll(s + 95);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, key(0), s + 94, s + 95));
+        uint256 before = vm.snapshotState();
+        vm.roll(s + 84);
+        ledger.drawSeats(jobId, 0, 0, COMMITTEE);
+        vm.assertEq(view_(jobId, 0, 0).committeeDrawn, 1, "drawn at the deadline itself");
+        vm.revertToState(before);
+        vm.roll(s + 85);
+        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, key(0), s + 84, s + 85));
         ledger.drawSeats(jobId, 0, 0, COMMITTEE);
     }
 
@@ -1065,8 +1091,12 @@ contract WorkLedger_RevealVerdict is LedgerUnit {
         vm.assertEq(v.auditFail, 2, "two Fail");
         vm.assertEq(v.auditPass, 1, "one Pass");
         vm.assertEq(v.auditAttempt, 0, "attempt 0 decides");
-        vm.assertEq(ledger.seatOf(key(0), AUDIT, 1).flags, SeatFlags.DRAWN | SeatFlags.COMMITTED | SeatFlags.FAIL, "fail");
-        vm.assertEq(ledger.seatOf(key(0), AUDIT, 2).flags, SeatFlags.DRAWN | SeatFlags.COMMITTED | SeatFlags.PASS, "pass");
+        vm.assertEq(
+            ledger.seatOf(key(0), AUDIT, 1).flags, SeatFlags.DRAWN | SeatFlags.COMMITTED | SeatFlags.FAIL, "fail"
+        );
+        vm.assertEq(
+            ledger.seatOf(key(0), AUDIT, 2).flags, SeatFlags.DRAWN | SeatFlags.COMMITTED | SeatFlags.PASS, "pass"
+        );
         vm.assertTrue(seat1 != address(0), "seat 1 held");
     }
 
@@ -1117,7 +1147,9 @@ contract WorkLedger_UnsealPlant is LedgerUnit {
 
     function test_unsealPlant_revertsOnASlotWithoutWork() public {
         bytes32 k = _k();
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open)
+        );
         ledger.unsealPlant(job, 0, 0, PLANT_SALT, new bytes32[](0));
     }
 
@@ -1531,20 +1563,26 @@ contract WorkLedger_VacateSlot is LedgerUnit {
     function test_vacateSlot_revertsOnASlotOfAnotherRound() public {
         vm.roll(block.number + 101);
         bytes32 k = subject(jobId, 1, 0);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open)
+        );
         ledger.vacateSlot(jobId, 1, 0);
     }
 
     function test_vacateSlot_revertsOnTheAggregationSlotBeforeItOpens_orAnotherIndex() public {
         vm.roll(block.number + 101);
         bytes32 k = key(2);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open)
+        );
         ledger.vacateSlot(jobId, 0, 2);
         ledger.vacateSlot(jobId, 0, 0);
         ledger.vacateSlot(jobId, 0, 1);
         vm.roll(block.number + 101);
         k = key(3);
-        vm.expectRevert(abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerWrongStatus.selector, k, ILedgerTypes.SlotStatus.Open)
+        );
         ledger.vacateSlot(jobId, 0, 3);
     }
 
