@@ -43,6 +43,8 @@ abstract contract HandlerGhosts {
     uint256 public ghostHonestLossOutsideCapture; // an honest account's stake fell other than on a captured subject
     uint256 public ghostWrongWithoutCapture; // an audited subject ended against the truth with honest seats in the majority
     uint256 public ghostSteeredDraws; // a post-seed move changed a panel beyond the mover's own seat
+    uint256 public ghostLateDrawsAccepted; // a panel drawn after its draw deadline (Timelines.drawDeadline)
+    uint256 public ghostForeignUnseals; // a submission unsealed as a plant by anyone but its sponsor's sentinel
 
     // ------------------------------------------------------------ honest stake tracking
     mapping(address account => bool) public isHonest;

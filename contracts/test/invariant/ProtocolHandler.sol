@@ -28,7 +28,9 @@ import {Timelines} from "../../src/libraries/Timelines.sol";
 /// Fail, inverted truth), silent seats and seats that commit and never reveal; a miner that is also a validator; a
 /// miner that unbonds everything right after claiming; a sentinel that plants wrong work and one that plants correct
 /// work (jobs with a plant root); a re-aggregator that submits wrong aggregates; a keeper that skips recording
-/// randomness (forcing retries); claims never submitted.
+/// randomness (forcing retries); claims never submitted; a keeper that draws a panel after its draw deadline
+/// (lateDraw); anyone unsealing a submission that is no plant as one (selfSeal); one rich attacker splitting its
+/// stake over many sybil validator accounts (spawnSybil).
 contract ProtocolHandler is HandlerGhosts {
     // ------------------------------------------------------------ job shape (every job uses these)
     uint8 internal constant SEATS = 3;
@@ -39,7 +41,12 @@ contract ProtocolHandler is HandlerGhosts {
     uint96 internal constant SEAT_SLASH = 5 ether;
     uint96 internal constant PLANT_BOND = 20 ether;
     uint32 internal constant SEED_DELAY = 2;
-    uint256 internal constant MAX_JOBS = 4;
+    uint32 internal constant COMMIT_WINDOW = 6;
+    uint256 internal constant MAX_SYBILS = 12; // the rich attacker's accounts, the three pre-staked ones included
+    // At most this many jobs run at once, and this many in a whole run: a deep run keeps posting jobs as old ones
+    // end, so its later calls still find work, seeds and panels to attack (the invariants' loops stay bounded).
+    uint256 internal constant MAX_ACTIVE_JOBS = 4;
+    uint256 internal constant MAX_JOBS = 10;
     uint256 internal constant MAX_STRIDE = 6; // no window is shorter than this, so stops never skip a duty
     uint8 internal constant FLAG_PLANTED = 1;
     uint8 internal constant FLAG_SEED_KNOWN = 2;
@@ -114,6 +121,8 @@ contract ProtocolHandler is HandlerGhosts {
     mapping(bytes32 seatKey => bool) internal _willReveal;
     mapping(bytes32 seatKey => uint256) public seatSettlements;
     bytes32 internal _entropy;
+    bytes32 internal _drawStalledFor; // the one subject whose panel honest keepers leave undrawn (lateDraw)
+    bool internal _drawsStalled; // ... or every subject's, while lateDraw lets time pass
 
     // ------------------------------------------------------------ what the run reached (for coverage tests)
     mapping(ILedgerTypes.Outcome outcome => uint256) public ghostOutcomes;
@@ -125,6 +134,8 @@ contract ProtocolHandler is HandlerGhosts {
     uint256 public ghostEligibilityFlips; // ... of which changed the mover's eligibility (the only lever, see report)
     uint256 public ghostPanelsChangedByAMover; // ... and changed the panel, by seating or unseating the mover only
     uint256 public ghostAbandonedJobs;
+    uint256 public ghostLateDrawsRefused; // late draws the ledger refused with LedgerDeadlinePassed(drawEnd)
+    uint256 public ghostSelfSealsRefused; // unseal attempts on a submission that is no plant, inside the unseal window
     uint256 public ghostCompletedJobs;
     mapping(bytes32 action => uint256) public calls;
 
@@ -225,7 +236,7 @@ contract ProtocolHandler is HandlerGhosts {
     /// plant, the sponsor's own (wrong-work) plant, an attacking sponsor's plant of correct work, or both.
     function createJob(uint256 seed) external tracked {
         ++calls["createJob"];
-        if (jobs.length >= MAX_JOBS) return;
+        if (jobs.length >= MAX_JOBS || _activeJobs() >= MAX_ACTIVE_JOBS) return;
         JobInfo memory j;
         j.rounds = uint16(1 + seed % 2);
         j.slots = uint16(2 + (seed >> 8) % 2);
@@ -241,17 +252,30 @@ contract ProtocolHandler is HandlerGhosts {
         }
         IJobTypes.JobParams memory p = _params(j, (seed >> 16) % 3 == 0 ? 5_000 : 10_000);
         uint256 jobIndex = jobs.length;
-        if (j.honestPlant) j.hLeaf = Commitments.plantLeaf(j.hRound, j.hSlot, honestSentinel, _plantSalt(jobIndex, false));
-        if (j.roguePlant) j.rLeaf = Commitments.plantLeaf(j.rRound, j.rSlot, rogueSentinel, _plantSalt(jobIndex, true));
+        if (j.honestPlant) {
+            j.hLeaf = Commitments.plantLeaf(j.hRound, j.hSlot, honestSentinel, _plantSalt(jobIndex, false));
+        }
+        if (j.roguePlant) {
+            j.rLeaf = Commitments.plantLeaf(j.rRound, j.rSlot, rogueSentinel, _plantSalt(jobIndex, true));
+        }
         bytes32 root = _plantRoot(j.hLeaf, j.rLeaf);
         uint256 escrow = registry.requiredEscrow(p);
         _mint(sponsor, escrow);
         vm.prank(sponsor);
         token.approve(address(registry), escrow);
         vm.prank(sponsor);
-        j.id = registry.createJob(p, IJobTypes.JobContent(keccak256("spec"), keccak256("tol"), keccak256("base"), root), "spec");
+        j.id = registry.createJob(
+            p, IJobTypes.JobContent(keccak256("spec"), keccak256("tol"), keccak256("base"), root), "spec"
+        );
         ghostEscrowFunded[sponsor] += escrow;
         jobs.push(j);
+    }
+
+    function _activeJobs() internal view returns (uint256 active) {
+        for (uint256 ji; ji < jobs.length; ++ji) {
+            (, IJobTypes.JobStatus status,) = ledger.jobState(jobs[ji].id);
+            if (status == IJobTypes.JobStatus.Active) ++active;
+        }
     }
 
     function _params(JobInfo memory j, uint16 auditBps) internal pure returns (IJobTypes.JobParams memory p) {
@@ -279,7 +303,7 @@ contract ProtocolHandler is HandlerGhosts {
             submitWindow: 10,
             seedDelay: SEED_DELAY,
             checkpointRevealWindow: 6,
-            commitWindow: 6,
+            commitWindow: COMMIT_WINDOW,
             revealWindow: 6,
             unsealWindow: 6,
             roundClaimWindow: 20
@@ -447,7 +471,8 @@ contract ProtocolHandler is HandlerGhosts {
         x.miner = who;
         x.wrong = who != honestAggregator;
         x.reveals = true;
-        bytes32 digest = x.wrong ? keccak256(abi.encode("wrong aggregate", k)) : keccak256(abi.encode("aggregate", j.id, round));
+        bytes32 digest =
+            x.wrong ? keccak256(abi.encode("wrong aggregate", k)) : keccak256(abi.encode("aggregate", j.id, round));
         vm.prank(who);
         ledger.submit(j.id, round, slot, "bafy-aggregate", digest, bytes32(0));
         return true;
@@ -460,7 +485,8 @@ contract ProtocolHandler is HandlerGhosts {
             _stakeFor(miner, 100 ether);
         }
         vm.prank(miner);
-        try ledger.claimSlot(jobId, round, slot) {} catch {
+        try ledger.claimSlot(jobId, round, slot) {}
+        catch {
             return false;
         }
         bytes32 k = ledger.subjectKey(jobId, round, slot);
@@ -494,7 +520,9 @@ contract ProtocolHandler is HandlerGhosts {
         for (uint256 i; i < _live.length; ++i) {
             Sub storage x = subs[_live[i]];
             ILedgerTypes.SubjectView memory v = _view(x);
-            if (v.status != ILedgerTypes.SlotStatus.Submitted && v.status != ILedgerTypes.SlotStatus.CheckpointsRevealed) {
+            if (
+                v.status != ILedgerTypes.SlotStatus.Submitted && v.status != ILedgerTypes.SlotStatus.CheckpointsRevealed
+            ) {
                 continue;
             }
             if (v.flags & FLAG_SEED_FAILED != 0) continue;
@@ -578,7 +606,16 @@ contract ProtocolHandler is HandlerGhosts {
             _panel(k, x, v, ILedgerTypes.Panel.Audit, a, t.panelSeedBlock, t.commitEnd, t.revealEnd);
             v = _view(x);
             if (block.number > t.unsealEnd && _contested(v)) {
-                _panel(k, x, v, ILedgerTypes.Panel.Committee, c, t.committeeSeedBlock, t.disputeCommitEnd, t.disputeRevealEnd);
+                _panel(
+                    k,
+                    x,
+                    v,
+                    ILedgerTypes.Panel.Committee,
+                    c,
+                    t.committeeSeedBlock,
+                    t.disputeCommitEnd,
+                    t.disputeRevealEnd
+                );
             }
         }
         _unseal(x, v, t);
@@ -648,7 +685,10 @@ contract ProtocolHandler is HandlerGhosts {
             for (uint256 e; e < 2; ++e) {
                 uint256 i = sampled[s] + e;
                 b[2 * s + e] = ILedgerTypes.Boundary(
-                    uint32(i), WorkFixtures.ckptDigest(x.variant, i), WorkFixtures.traceDigest(x.variant, i), WorkFixtures.proof(l, i)
+                    uint32(i),
+                    WorkFixtures.ckptDigest(x.variant, i),
+                    WorkFixtures.traceDigest(x.variant, i),
+                    WorkFixtures.proof(l, i)
                 );
                 cids[2 * s + e] = "bafy-ckpt";
             }
@@ -675,9 +715,12 @@ contract ProtocolHandler is HandlerGhosts {
         if (nowB > revealEnd) return;
         uint8 drawn = panel == ILedgerTypes.Panel.Audit ? v.auditDrawn : v.committeeDrawn;
         if (drawn <= attempt) {
+            // Keepers the attacker stalled (lateDraw) leave this panel undrawn until the attacker moves.
+            if (_drawsStalled || k == _drawStalledFor) return;
             bool seeded = (panel == ILedgerTypes.Panel.Audit && attempt == 0) || ledger.randomnessAt(seedBlock) != 0;
-            if (nowB <= seedBlock || nowB > commitEnd || !seeded) return;
+            if (nowB <= seedBlock || nowB > Timelines.drawDeadline(commitEnd, COMMIT_WINDOW) || !seeded) return;
             try ledger.drawSeats(jobs[x.job].id, x.round, x.slot, panel) {
+                _checkDrawTime(k, panel);
                 if (attempt != 0) ++ghostRedraws;
                 if (panel == ILedgerTypes.Panel.Committee) ++ghostCommittees;
             } catch {
@@ -712,7 +755,8 @@ contract ProtocolHandler is HandlerGhosts {
     function _reveal(bytes32 k, Sub storage x, ILedgerTypes.Panel panel, uint8 n) internal {
         bytes32 seatKey = keccak256(abi.encode(k, panel, n));
         if (!_willReveal[seatKey]) return;
-        ILedgerTypes.VerdictReveal memory r = ILedgerTypes.VerdictReveal(_committed[seatKey], EVIDENCE, seatKey, "bafy-evidence");
+        ILedgerTypes.VerdictReveal memory r =
+            ILedgerTypes.VerdictReveal(_committed[seatKey], EVIDENCE, seatKey, "bafy-evidence");
         try ledger.revealVerdict(jobs[x.job].id, x.round, x.slot, panel, n, r) {} catch {}
     }
 
@@ -742,6 +786,7 @@ contract ProtocolHandler is HandlerGhosts {
         uint8 attempt;
         uint256 seedBlock;
         bytes32 auditSeed;
+        uint256 commitEnd;
     }
 
     /// @notice An attacker waits for a panel's randomness to be public (the seed block's randomness is recorded),
@@ -767,6 +812,159 @@ contract ProtocolHandler is HandlerGhosts {
         }
         _duties(); // the honest keepers draw (and reveal checkpoints first where needed)
         _compareDraw(d, predicted, mover, eligibleBefore, eligibleAfter);
+    }
+
+    /// @notice The rich attacker splits its capital over one more validator account (up to MAX_SYBILS in all):
+    /// staked at the validator minimum or a little more, registered at once or kept pre-staked for a post-seed move.
+    /// Draws are stake-weighted, so the split buys no more seats than the same stake in one account.
+    function spawnSybil(uint256 amount, bool registerNow) external tracked {
+        ++calls["spawnSybil"];
+        if (sybils.length >= MAX_SYBILS) return;
+        address s = _actor(string.concat("sybil ", vm.toString(sybils.length)), false);
+        _stakeFor(s, stakes.minValidatorStake() + amount % 100 ether);
+        sybils.push(s);
+        attackers.push(s);
+        policyOf[s] = Policy.Invert;
+        isValidatorActor[s] = true;
+        if (registerNow) _register(s, Policy.Invert);
+    }
+
+    function sybilCount() external view returns (uint256) {
+        return sybils.length;
+    }
+
+    function attackerCount() external view returns (uint256) {
+        return attackers.length;
+    }
+
+    /// @notice A keeper the attacker controls (or one it stalls) draws panels late, after their draw deadline, to
+    /// leave the drawn seats no time to commit (silence is slashed). Honest keepers leave one pending panel undrawn
+    /// until a block between its deadline and the end of its commits (or, with none pending now, leave every panel
+    /// undrawn for a while), then the attacker draws every panel it can. The ledger must refuse each late draw with
+    /// LedgerDeadlinePassed(subject, drawEnd, block); the attempt then ends without a verdict and the next one is
+    /// drawn from its own seed, so nobody honest is slashed for a silence it could not avoid.
+    function lateDraw(uint256 subjectSeed, uint256 lateBy) external tracked {
+        ++calls["lateDraw"];
+        (bool found, PendingDraw memory d) = _pendingDraw(subjectSeed);
+        if (found) {
+            uint256 drawEnd = Timelines.drawDeadline(d.commitEnd, COMMIT_WINDOW);
+            _drawStalledFor = d.key;
+            _advance(drawEnd + 1 + lateBy % (d.commitEnd - drawEnd) - block.number, true);
+            _drawStalledFor = bytes32(0);
+        } else {
+            // Block by block, until some panel is undrawn past its deadline (or the attacker gives up).
+            _drawsStalled = true;
+            for (uint256 i; i < 1 + lateBy % 24 && !_anyLateDrawable(); ++i) {
+                _advance(1, true);
+            }
+            _drawsStalled = false;
+        }
+        for (uint256 i; i < _live.length; ++i) {
+            _tryLateDraw(_live[i], ILedgerTypes.Panel.Audit);
+            _tryLateDraw(_live[i], ILedgerTypes.Panel.Committee);
+        }
+        _duties();
+    }
+
+    function _anyLateDrawable() internal view returns (bool) {
+        for (uint256 i; i < _live.length; ++i) {
+            (bool audit,) = _lateDrawable(_live[i], ILedgerTypes.Panel.Audit);
+            (bool committee,) = _lateDrawable(_live[i], ILedgerTypes.Panel.Committee);
+            if (audit || committee) return true;
+        }
+        return false;
+    }
+
+    /// @dev Whether the subject's current attempt of `panel` is due, undrawn, and past its draw deadline (but not
+    /// past its commits), and that deadline.
+    function _lateDrawable(bytes32 k, ILedgerTypes.Panel panel) internal view returns (bool, uint256 drawEnd) {
+        Sub storage x = subs[k];
+        ILedgerTypes.SubjectView memory v = _view(x);
+        if (v.status != ILedgerTypes.SlotStatus.Submitted && v.status != ILedgerTypes.SlotStatus.CheckpointsRevealed) {
+            return (false, 0);
+        }
+        bool panelsRun = v.flags & FLAG_AUDITED != 0
+            && (x.slot >= jobs[x.job].slots || v.status == ILedgerTypes.SlotStatus.CheckpointsRevealed);
+        if (!panelsRun) return (false, 0);
+        (ILedgerTypes.Timeline memory t, uint8 a, uint8 c) = _effective(v, true);
+        bool audit = panel == ILedgerTypes.Panel.Audit;
+        if (!audit && (!_contested(v) || block.number <= t.unsealEnd)) return (false, 0);
+        if ((audit ? v.auditDrawn : v.committeeDrawn) > (audit ? a : c)) return (false, 0);
+        uint256 commitEnd = audit ? t.commitEnd : t.disputeCommitEnd;
+        drawEnd = Timelines.drawDeadline(commitEnd, COMMIT_WINDOW);
+        return (block.number > drawEnd && block.number <= commitEnd, drawEnd);
+    }
+
+    /// @dev The attacker draws the subject's current attempt of `panel` if it is undrawn and past its draw deadline.
+    function _tryLateDraw(bytes32 k, ILedgerTypes.Panel panel) internal {
+        (bool late, uint256 drawEnd) = _lateDrawable(k, panel);
+        if (!late) return;
+        Sub storage x = subs[k];
+        try ledger.drawSeats(jobs[x.job].id, x.round, x.slot, panel) {
+            _checkDrawTime(k, panel);
+        } catch (bytes memory reason) {
+            bytes memory expected =
+                abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, k, drawEnd, block.number);
+            if (keccak256(reason) == keccak256(expected)) ++ghostLateDrawsRefused;
+        }
+    }
+
+    /// @dev Every seat of a panel drawn now must keep at least half its commit window (checked on every draw, the
+    /// honest keepers' included): a later draw is the late-draw attack getting through. Reads the attempt the
+    /// ledger says it just drew, whichever the handler expected.
+    function _checkDrawTime(bytes32 k, ILedgerTypes.Panel panel) internal {
+        ILedgerTypes.SubjectView memory v = _view(subs[k]);
+        uint8 drawn = panel == ILedgerTypes.Panel.Audit ? v.auditDrawn : v.committeeDrawn;
+        ILedgerTypes.Seat memory seat = ledger.seatOf(k, panel, uint8((uint256(drawn) - 1) * SEATS));
+        if (seat.flags == 0) return; // nobody eligible: no seat to keep a window for
+        if (block.number > Timelines.drawDeadline(seat.commitEnd, COMMIT_WINDOW)) ++ghostLateDrawsAccepted;
+    }
+
+    /// @notice Anyone (a cheating miner on its own work, a griefer on honest work, a miner that took the sponsor's
+    /// planted slot) tries to have a submission that is no plant unsealed as one, inside the unseal window (F-01):
+    /// with a salt of its choosing and no proof, and with each of the job's real plant salts and proofs (bound to
+    /// another slot or another sentinel). Every attempt must fail; a plant opens only for its sealed sentinel.
+    function selfSeal(uint256 subjectSeed, uint256 saltSeed) external tracked {
+        ++calls["selfSeal"];
+        if (_live.length == 0) return;
+        bytes32 k = _live[subjectSeed % _live.length];
+        Sub storage x = subs[k];
+        if (x.plantSalt != 0) return; // the sentinels' own plants open in _unseal
+        ILedgerTypes.SubjectView memory v = _view(x);
+        if (v.flags & FLAG_SEED_KNOWN == 0) return;
+        if (v.status != ILedgerTypes.SlotStatus.Submitted && v.status != ILedgerTypes.SlotStatus.CheckpointsRevealed) {
+            return;
+        }
+        bool panelsRun = v.flags & FLAG_AUDITED != 0
+            && (x.slot >= jobs[x.job].slots || v.status == ILedgerTypes.SlotStatus.CheckpointsRevealed);
+        (ILedgerTypes.Timeline memory t,,) = _effective(v, panelsRun);
+        if (block.number <= t.revealEnd) _advance(t.revealEnd + 1 - block.number, true);
+        v = _view(x);
+        if (v.status != ILedgerTypes.SlotStatus.Submitted && v.status != ILedgerTypes.SlotStatus.CheckpointsRevealed) {
+            return;
+        }
+        (t,,) = _effective(v, panelsRun);
+        if (block.number <= t.revealEnd || block.number > t.unsealEnd) return;
+        JobInfo storage j = jobs[x.job];
+        bytes32[] memory none = new bytes32[](0);
+        bytes32[] memory withRogue = new bytes32[](1);
+        withRogue[0] = j.rLeaf;
+        bytes32[] memory withHonest = new bytes32[](1);
+        withHonest[0] = j.hLeaf;
+        _tryForeignUnseal(x, keccak256(abi.encode(saltSeed)), none);
+        _tryForeignUnseal(x, _plantSalt(x.job, false), j.rLeaf == 0 ? none : withRogue);
+        _tryForeignUnseal(x, _plantSalt(x.job, true), j.hLeaf == 0 ? none : withHonest);
+    }
+
+    function _tryForeignUnseal(Sub storage x, bytes32 salt, bytes32[] memory proof) internal {
+        vm.prank(x.miner);
+        try ledger.unsealPlant(jobs[x.job].id, x.round, x.slot, salt, proof) {
+            ++ghostForeignUnseals;
+        } catch (bytes memory reason) {
+            bytes32 key = ledger.subjectKey(jobs[x.job].id, x.round, x.slot);
+            bytes memory expected = abi.encodeWithSelector(ILedgerTypes.LedgerPlantMismatch.selector, key, x.miner);
+            if (keccak256(reason) == keccak256(expected)) ++ghostSelfSealsRefused;
+        }
     }
 
     function _sybilAct(address mover, uint256 move, uint256 amount) internal {
@@ -800,12 +998,25 @@ contract ProtocolHandler is HandlerGhosts {
             bool aboutToReveal = v.status == ILedgerTypes.SlotStatus.Submitted && x.reveals;
             if (!isAggregate && v.status != ILedgerTypes.SlotStatus.CheckpointsRevealed && !aboutToReveal) continue;
             (ILedgerTypes.Timeline memory t, uint8 a, uint8 c) = _effective(v, !aboutToReveal || isAggregate);
-            if (v.auditDrawn <= a && block.number <= t.commitEnd) {
+            if (v.auditDrawn <= a && block.number <= Timelines.drawDeadline(t.commitEnd, COMMIT_WINDOW)) {
                 if (aboutToReveal && !isAggregate && block.number > t.revealDeadline) continue;
-                return (true, PendingDraw(k, ILedgerTypes.Panel.Audit, a, t.panelSeedBlock, a == 0 ? v.auditSeed : bytes32(0)));
+                return (
+                    true,
+                    PendingDraw(
+                        k, ILedgerTypes.Panel.Audit, a, t.panelSeedBlock, a == 0 ? v.auditSeed : bytes32(0), t.commitEnd
+                    )
+                );
             }
-            if (_contested(v) && v.committeeDrawn <= c && block.number <= t.disputeCommitEnd) {
-                return (true, PendingDraw(k, ILedgerTypes.Panel.Committee, c, t.committeeSeedBlock, bytes32(0)));
+            if (
+                _contested(v) && v.committeeDrawn <= c
+                    && block.number <= Timelines.drawDeadline(t.disputeCommitEnd, COMMIT_WINDOW)
+            ) {
+                return (
+                    true,
+                    PendingDraw(
+                        k, ILedgerTypes.Panel.Committee, c, t.committeeSeedBlock, bytes32(0), t.disputeCommitEnd
+                    )
+                );
             }
         }
         return (false, d);
@@ -832,7 +1043,9 @@ contract ProtocolHandler is HandlerGhosts {
         if (!drawn) return; // not drawn (its window passed, or nothing to draw)
         uint256 count = actual.length;
         bool same = count == predicted.length;
-        for (uint256 i; same && i < count; ++i) same = actual[i] == predicted[i];
+        for (uint256 i; same && i < count; ++i) {
+            same = actual[i] == predicted[i];
+        }
         if (same) return;
         if (eligibleBefore == eligibleAfter) {
             ++ghostSteeredDraws; // nothing the draw reads changed, yet the panel did
@@ -870,7 +1083,9 @@ contract ProtocolHandler is HandlerGhosts {
     }
 
     function _contains(address[] memory list, uint256 length, address a) internal pure returns (bool) {
-        for (uint256 i; i < length; ++i) if (list[i] == a) return true;
+        for (uint256 i; i < length; ++i) {
+            if (list[i] == a) return true;
+        }
         return false;
     }
 
@@ -962,7 +1177,8 @@ contract ProtocolHandler is HandlerGhosts {
             (uint256(info.staked - info.locked) + info.unbonding) * MINER_SLASH_BPS / 10_000
         );
         (, IJobTypes.JobStatus statusBefore,) = ledger.jobState(j.id);
-        try ledger.settleSubmission(j.id, x.round, x.slot) {} catch {
+        try ledger.settleSubmission(j.id, x.round, x.slot) {}
+        catch {
             return;
         }
         if (x.decided) ++ghostDoubleSettlements;
@@ -999,10 +1215,15 @@ contract ProtocolHandler is HandlerGhosts {
         ILedgerTypes.Outcome o = v.outcome;
         bool planted = v.flags & FLAG_PLANTED != 0;
         bool wrongOutcome;
-        if (o == ILedgerTypes.Outcome.Unverified) wrongOutcome = false;
-        else if (planted) wrongOutcome = x.wrong ? o == ILedgerTypes.Outcome.PlantRefuted : o == ILedgerTypes.Outcome.RejectedPlanted;
-        else if (x.wrong) wrongOutcome = o == ILedgerTypes.Outcome.Accepted;
-        else wrongOutcome = o != ILedgerTypes.Outcome.Accepted;
+        if (o == ILedgerTypes.Outcome.Unverified) {
+            wrongOutcome = false;
+        } else if (planted) {
+            wrongOutcome = x.wrong ? o == ILedgerTypes.Outcome.PlantRefuted : o == ILedgerTypes.Outcome.RejectedPlanted;
+        } else if (x.wrong) {
+            wrongOutcome = o == ILedgerTypes.Outcome.Accepted;
+        } else {
+            wrongOutcome = o != ILedgerTypes.Outcome.Accepted;
+        }
         x.wrongOutcome = wrongOutcome;
         if (!wrongOutcome) return;
         (uint256 drawn, uint256 honest) = _decidingPanel(k, v);
@@ -1031,7 +1252,8 @@ contract ProtocolHandler is HandlerGhosts {
     function _settleSeat(bytes32 k, ILedgerTypes.Panel panel, uint8 n) internal {
         Sub storage x = subs[k];
         address holder = ledger.seatOf(k, panel, n).validator;
-        try ledger.settleSeat(jobs[x.job].id, x.round, x.slot, panel, n) {} catch {
+        try ledger.settleSeat(jobs[x.job].id, x.round, x.slot, panel, n) {}
+        catch {
             return;
         }
         bytes32 seatKey = keccak256(abi.encode(k, panel, n));
@@ -1042,7 +1264,8 @@ contract ProtocolHandler is HandlerGhosts {
 
     function _vacate(uint256 jobId, uint16 round, uint16 slot) internal {
         (, IJobTypes.JobStatus statusBefore,) = ledger.jobState(jobId);
-        try ledger.vacateSlot(jobId, round, slot) {} catch {
+        try ledger.vacateSlot(jobId, round, slot) {}
+        catch {
             return;
         }
         (, IJobTypes.JobStatus statusAfter,) = ledger.jobState(jobId);
@@ -1091,7 +1314,9 @@ contract ProtocolHandler is HandlerGhosts {
             ILedgerTypes.SubjectView memory v = _view(x);
             if (v.status == ILedgerTypes.SlotStatus.Claimed) {
                 _vacate(jobs[x.job].id, x.round, x.slot);
-            } else if (v.status == ILedgerTypes.SlotStatus.Submitted || v.status == ILedgerTypes.SlotStatus.CheckpointsRevealed) {
+            } else if (
+                v.status == ILedgerTypes.SlotStatus.Submitted || v.status == ILedgerTypes.SlotStatus.CheckpointsRevealed
+            ) {
                 _settleSubmission(k);
             }
             v = _view(x);
