@@ -14,7 +14,7 @@ from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork, start_local_network
 
 # Short epochs keep the tests quick: jobs use windows that resolve within 220 blocks (tests/protocol/roles.py FAST).
-TEST_PROTOCOL = ProtocolParams(unbonding_period_blocks=900, epoch_blocks=300)
+TEST_PROTOCOL = ProtocolParams(unbonding_period_blocks=1_000, epoch_blocks=300)  # unbonding > 3 epochs
 
 
 @pytest.fixture(scope="module")
