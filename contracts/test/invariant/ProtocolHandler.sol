@@ -798,6 +798,12 @@ contract ProtocolHandler is HandlerGhosts {
         ++calls["sybilMove"];
         address mover = attackers[who % attackers.length];
         (bool found, PendingDraw memory d) = _pendingDraw(subjectSeed);
+        // Diligent keepers draw the moment they can, so a panel is pending only while its seed block is ahead (a
+        // committee, a re-draw): the attacker waits for one, block by block, for a while.
+        for (uint256 i; !found && i < 24 && _live.length != 0; ++i) {
+            _advance(1, true);
+            (found, d) = _pendingDraw(subjectSeed);
+        }
         if (found && block.number < d.seedBlock) _advance(d.seedBlock - block.number, true);
         address[] memory predicted;
         if (found) (found, predicted) = _predict(d);
