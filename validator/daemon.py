@@ -291,10 +291,12 @@ class Validator(Node):
         if self._seat_record(d).revealed:
             self.move(entry, SeatState.REVEALED)
             return
-        block = self.block() + 1  # the block a reveal sent now lands in
-        if block <= d["commit_end"]:
+        head = self.block()
+        # Wait until the head itself is past the commit window: a transaction's gas is estimated on the head, and on
+        # a chain that mines on its own the next block is not the head's plus one transaction (it lands in head + 1).
+        if head <= d["commit_end"]:
             return
-        if block > d["reveal_end"]:
+        if head + 1 > d["reveal_end"]:
             self.move(entry, SeatState.MISSED, note="the reveal window closed")
             self.log.warning("%s: missed the reveal window", entry.key)
             return
