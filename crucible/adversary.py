@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from crucible.chain.merkle import MerkleTree, checkpoint_leaf
-from crucible.engine.checkpoint import digest
+from crucible.engine.checkpoint import checkpoint_digest
 from crucible.engine.data import BatchKey, batch_digest, batch_indices, select
 from crucible.engine.segment import HONEST, SegmentRun, SegmentSpec, StepPolicy, Trainer, run_segment, trace_digest
 
@@ -120,7 +120,7 @@ def run_cheat(
     if rewrite is None:
         return run
     rewrite(run, dataset)
-    run.checkpoint_digests = [digest(p.read_bytes()) for p in run.checkpoint_paths]
+    run.checkpoint_digests = [checkpoint_digest(p.read_bytes()) for p in run.checkpoint_paths]
     run.trace_digests = [trace_digest(t) for t in run.traces]
     run.leaves = [
         checkpoint_leaf(spec.job_id, spec.round, spec.slot, spec.miner, i, run.checkpoint_digests[i], run.trace_digests[i])

@@ -30,6 +30,14 @@ class ConfigError(CrucibleError, ValueError):
     """A setting or argument is missing or malformed."""
 
 
+class DatasetError(ConfigError):
+    """A sponsor's dataset file does not fit its kind's schema or the model; `lines` are the bad rows' line numbers."""
+
+    def __init__(self, message: str, *, lines: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.lines = list(lines or [])
+
+
 class KeystoreError(CrucibleError):
     """A key could not be loaded: missing keystore, wrong password, malformed key."""
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from crucible.adversary import run_cheat
+from crucible.adversary import CHEATS, run_cheat
 from crucible.engine.segment import SegmentRun, SegmentSpec
 from crucible.journal import Entry
 from crucible.protocol import ledger
@@ -24,6 +24,7 @@ from crucible.protocol.jobs import LoadedJob, round_base
 from crucible.protocol.plants import Plant, PlantSet
 from crucible.protocol.types import SlotStatus, SubjectView, Timeline, Verdict
 from miner.daemon import Miner, weights_bytes
+from miner.windows import WindowSource
 from validator.audit import AuditReport
 from validator.daemon import Validator
 
@@ -37,6 +38,12 @@ class CheatingMiner(Miner):
               progress: Callable[[], None] | None) -> SegmentRun:  # fmt: skip
         reference = base if job.spec.kind == "dpo" else None
         return run_cheat(self.cheat, spec, base, job.dataset, work_dir, self.device, reference=reference)
+
+    def window_source(self, job: LoadedJob, reference: dict[str, torch.Tensor] | None) -> WindowSource:
+        """A cheater serves the states its cheat produced, consistent with what it committed."""
+        make_policy, _ = CHEATS[self.cheat]
+        return WindowSource(job.dataset, self.device, reference,
+                            policy=make_policy(job.spec.segment(job.record.job_id, 0, 0, self.address)))  # fmt: skip
 
     def build_aggregate(self, job: LoadedJob, round_: int) -> bytes:
         """A cheating aggregator skips the averaging and re-submits the round's base."""

@@ -48,6 +48,7 @@ from crucible.protocol.types import Commitment, JobStatus, SlotStatus, SubjectVi
 from crucible.storage import writing
 from crucible.units import cru
 from miner.runs import load_run, save_run
+from miner.windows import WindowSource
 from miner.work import reveal_sampled
 
 KIND = "slot"
@@ -303,9 +304,12 @@ class Miner(Node):
     def answer_audit(self, entry: Entry) -> None:
         """Pins both ends of every sampled interval and reveals them with their Merkle proofs."""
         d = entry.data
+        job = self.job(d["job"])
+        base = round_base(self.client, self.store, job, d["round"]) if job.spec.kind == "dpo" else None
         try:
             intervals = reveal_sampled(self.client, self.store, d["job"], d["round"], d["slot"],
-                                       load_run(Path(d["dir"])), commitment_of(d))  # fmt: skip
+                                       load_run(Path(d["dir"])), commitment_of(d),
+                                       windows=self.window_source(job, base))  # fmt: skip
         except ContractError as exc:
             self.log.warning("slot %s: reveal refused: %s", entry.key, exc)
             return
@@ -324,6 +328,10 @@ class Miner(Node):
         merged = aggregate(base, accepted_results(self.client, self.store, job, round_))
         self.log.info("aggregate of round %d: %s", round_, aggregate_digest(merged).hex()[:12])
         return weights_bytes(merged)
+
+    def window_source(self, job: LoadedJob, reference: dict[str, torch.Tensor] | None) -> WindowSource:
+        """What the miner recomputes an audit window's states from (the simulation's cheaters serve their own)."""
+        return WindowSource(job.dataset, self.device, reference)
 
     def after_submitted(self, entry: Entry, view: SubjectView, timeline: Timeline, block: int) -> None:
         """A hook for the simulation's sentinel (unsealing a planted error); the shipped miner does nothing here."""

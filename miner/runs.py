@@ -24,6 +24,9 @@ def save_run(run: SegmentRun, directory: Path) -> Path:
         "merkle_root": run.merkle_root.hex(),
         "result_digest": run.result_digest.hex(),
         "leaves": [leaf.hex() for leaf in run.leaves],
+        "attention": run.attention,
+        "optimizer": run.optimizer,
+        "checkpoint_size": run.checkpoint_size,
     }
     path = directory / RUN_FILE
     tmp = path.with_suffix(".tmp")
@@ -44,4 +47,7 @@ def load_run(directory: Path) -> SegmentRun:
         result_bytes=(directory / RESULT_FILE).read_bytes(),
         result_digest=bytes.fromhex(record["result_digest"]),
         leaves=[bytes.fromhex(leaf) for leaf in record["leaves"]],
+        attention=record.get("attention", ""),
+        optimizer=record.get("optimizer", ""),
+        checkpoint_size=int(record.get("checkpoint_size", 0)),
     )

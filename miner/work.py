@@ -17,6 +17,7 @@ from crucible.engine.jobspec import JobSpec
 from crucible.engine.segment import HONEST, SegmentRun, StepPolicy, run_segment
 from crucible.protocol import ledger
 from crucible.protocol.types import Boundary, Commitment
+from miner.windows import WindowSource, audit_cids
 
 
 @dataclass
@@ -60,17 +61,38 @@ def mine_slot(
     return MinedSlot(job_id, round_, slot, run, bundle, commitment)
 
 
-def answer_audit(client: ChainClient, store: ArtifactStore, mined: MinedSlot) -> list[int]:
-    """Pins both ends of every sampled interval and reveals them with Merkle proofs. Returns the intervals."""
-    return reveal_sampled(client, store, mined.job_id, mined.round, mined.slot, mined.run, mined.commitment)
+def answer_audit(
+    client: ChainClient, store: ArtifactStore, mined: MinedSlot, *, windows: WindowSource | None = None
+) -> list[int]:
+    """Pins both ends of every sampled interval (and, given `windows`, the audit windows' states) and reveals them
+    with Merkle proofs. Returns the intervals."""
+    return reveal_sampled(client, store, mined.job_id, mined.round, mined.slot, mined.run, mined.commitment,
+                          windows=windows)  # fmt: skip
 
 
 def reveal_sampled(
-    client: ChainClient, store: ArtifactStore, job_id: int, round_: int, slot: int, run: SegmentRun, commitment: Commitment
+    client: ChainClient,
+    store: ArtifactStore,
+    job_id: int,
+    round_: int,
+    slot: int,
+    run: SegmentRun,
+    commitment: Commitment,
+    *,
+    windows: WindowSource | None = None,
 ) -> list[int]:
     intervals = ledger.sampled_intervals(client, job_id, round_, slot)
     indices = [i for start in intervals for i in (start, start + 1)]
-    cids = pin_checkpoints(store, run, indices)
+    if windows is None:
+        cids = pin_checkpoints(store, run, indices)
+    else:
+        # Two more CIDs per sampled interval, after the 2m boundary CIDs: the states at the ends of its audit window.
+        # The window is placed by the audit seed, which the ledger stores the first time anyone resolves it.
+        seed = ledger.subject_of(client, job_id, round_, slot).audit_seed
+        if seed == bytes(32):
+            ledger.record_seed(client, job_id, round_, slot)
+            seed = ledger.subject_of(client, job_id, round_, slot).audit_seed
+        cids = audit_cids(store, run, bytes(seed), intervals, windows)
     tree = run.tree()
     boundaries = [Boundary(i, run.checkpoint_digests[i], run.trace_digests[i], tree.proof(i)) for i in indices]
     ledger.reveal_checkpoints(client, job_id, round_, slot, commitment, boundaries, cids)

@@ -25,6 +25,12 @@ log "python environment"
 VENV="$(bash scripts/setup/python_env.sh)"
 log "kubo"
 IPFS_BIN="$(bash scripts/setup/install_kubo.sh)"
+# Debian's Chromium, for the dashboard's browser test (tests/test_dashboard.py skips, saying so, where it cannot be had).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+  log "installing chromium (Debian package) for the dashboard's browser test"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >&2 \
+    || log "could not install chromium; the dashboard's browser test will skip"
+fi
 # A per-clone `crucible` command: this checkout's code with the shared venv's dependencies.
 mkdir -p .bin
 cat > .bin/crucible <<SHIM

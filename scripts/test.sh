@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: sets up what is missing, then the Solidity tests (forge: unit,
-# fuzz, invariant) and the Python tests (pytest against real anvil and Kubo daemons that the tests start and stop).
+# Runs the whole test suite on a fresh machine: sets up what is missing, then lint and types (ruff, mypy), the
+# Solidity tests (forge: unit, fuzz, invariant) and the Python tests (pytest against real anvil and Kubo daemons that the tests start and stop).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # A failing command substitution inside eval would not stop the script, so the setup's output is checked first.
 SETUP_ENV="$(bash scripts/setup.sh)" || { echo "setup failed" >&2; exit 1; }
 eval "$SETUP_ENV"
+echo "== lint and types (ruff, mypy: scripts/lint.sh)"
+bash scripts/lint.sh
 echo "== forge test (contracts: unit, fuzz, invariant)"
 forge test
 echo "== pytest (python: chain, protocol, engine, artifacts, cli)"

@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any
 
 from crucible.artifacts.store import sha256
-from crucible.engine.determinism import configure
+from crucible.engine.determinism import configure, declared_classes
 from crucible.errors import TransactionReverted
 from crucible.journal import Entry, Lifecycle
 from crucible.node import Node
@@ -89,6 +89,10 @@ class Validator(Node):
 
     def start(self) -> None:
         self.ensure_stake(self.config.stake_wei, validator=True)
+
+    def device_classes(self) -> list[int]:
+        """The classes whose runs this validator replays bit for bit (declared on registration)."""
+        return [c.class_id for c in declared_classes(self.device)]
 
     def tick(self) -> None:
         self.follow()

@@ -133,10 +133,7 @@ contract StakeManager is IStakeManager, ReentrancyGuard {
         StakeInfo storage info = _stakes[msg.sender];
         if (info.registered) revert StakeAlreadyValidator(msg.sender);
         if (info.staked < _minValidatorStake) revert StakeTooLow(msg.sender, _minValidatorStake, info.staked);
-        if (info.leaf == 0) {
-            if (_tree.leaves >= SortitionTree.CAPACITY) revert StakeValidatorSetFull(SortitionTree.CAPACITY);
-            info.leaf = uint32(_tree.addLeaf(msg.sender) + 1);
-        }
+        if (info.leaf == 0) info.leaf = uint32(_takeLeaf(msg.sender) + 1);
         info.registered = true;
         ++_validatorCount;
         uint256 epoch = _reweigh(msg.sender, info);
@@ -150,7 +147,26 @@ contract StakeManager is IStakeManager, ReentrancyGuard {
         info.registered = false;
         --_validatorCount;
         uint256 epoch = _reweigh(msg.sender, info);
+        // Its weight is zero from `epoch` on; draws read the current or the previous epoch, so one epoch later no
+        // draw can reach a weight it still had, and the leaf may go to someone else.
+        _tree.retire(info.leaf - 1, epoch + 1);
         emit ValidatorDeregistered(msg.sender, epoch);
+    }
+
+    /// @dev A fresh leaf while the tree has room, else the oldest retired one (so a full tree of departed accounts
+    /// can never lock newcomers out).
+    function _takeLeaf(address account) private returns (uint256) {
+        if (_tree.leaves < SortitionTree.CAPACITY) return _tree.addLeaf(account);
+        (bool found, uint256 leaf, address previous) = _tree.reuse(account, currentEpoch(), _stillRetired);
+        if (!found) revert StakeValidatorSetFull(SortitionTree.CAPACITY);
+        _stakes[previous].leaf = 0;
+        return leaf;
+    }
+
+    /// @dev Whether `owner` still holds `leaf` without being registered (it may have come back since it retired).
+    function _stillRetired(address owner, uint256 leaf) private view returns (bool) {
+        StakeInfo storage info = _stakes[owner];
+        return !info.registered && info.leaf == leaf + 1;
     }
 
     /// @dev Schedules the account's draw weight for two epochs from now (a no-op for accounts never registered).

@@ -30,6 +30,28 @@ contract TreeHarness {
     function find(uint256 point, uint256 epoch) external view returns (uint256) {
         return tree.find(point, epoch);
     }
+
+    mapping(address => bool) public cameBack;
+
+    function retire(uint256 leaf, uint256 from) external {
+        tree.retire(leaf, from);
+    }
+
+    function comeBack(address owner) external {
+        cameBack[owner] = true;
+    }
+
+    function reuse(address account, uint256 epoch) external returns (bool found, uint256 leaf, address previous) {
+        return tree.reuse(account, epoch, _stillRetired);
+    }
+
+    function _stillRetired(address owner, uint256) internal view returns (bool) {
+        return !cameBack[owner];
+    }
+
+    function owner(uint256 leaf) external view returns (address) {
+        return tree.accountAt(leaf);
+    }
 }
 
 contract WeightHistory_Ring {
@@ -57,6 +79,33 @@ contract WeightHistory_Ring {
 
     function read(uint256 h, uint256 epoch) external pure returns (uint256) {
         return WeightHistory.at(h, epoch);
+    }
+}
+
+contract SortitionTree_Recycling {
+    bool public IS_TEST = true;
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    /// @dev A full tree of departed accounts never locks newcomers out: retired leaves are handed on in order, only
+    /// once no draw can still read a weight they had, and never when their owner came back.
+    function test_retiredLeavesAreReused_inOrder_whenReady_skippingOwnersWhoCameBack() public {
+        TreeHarness t = new TreeHarness();
+        for (uint256 i; i < 3; ++i) t.add(address(uint160(100 + i)));
+        t.retire(0, 10);
+        t.retire(1, 10);
+        t.retire(2, 12);
+        (bool found,,) = t.reuse(address(0xA), 9);
+        vm.assertFalse(found, "not before its epoch");
+        t.comeBack(address(100)); // leaf 0's owner registered again: its entry is stale
+        (bool ok, uint256 leaf, address previous) = t.reuse(address(0xA), 10);
+        vm.assertTrue(ok, "found");
+        vm.assertEq(leaf, 1, "the oldest still-retired leaf");
+        vm.assertEq(previous, address(101), "its previous owner");
+        vm.assertEq(t.owner(1), address(0xA), "handed on");
+        (ok,,) = t.reuse(address(0xB), 11);
+        vm.assertFalse(ok, "leaf 2 is not ready yet");
+        (ok, leaf,) = t.reuse(address(0xB), 12);
+        vm.assertTrue(ok && leaf == 2, "then it is");
     }
 }
 

@@ -34,7 +34,7 @@ from web3.exceptions import (
 )
 from web3.types import TxReceipt
 
-from crucible.chain.compiler import CompiledContracts, compile_contracts
+from crucible.chain.artifacts import CompiledContracts, contracts_for, packaged_contracts
 from crucible.chain.deployment import Deployment
 from crucible.chain.revert import decode_revert
 from crucible.errors import (
@@ -72,7 +72,7 @@ class ChainClient:
     w3: Web3
     deployment: Deployment
     account: LocalAccount | None = None
-    compiled: CompiledContracts = field(default_factory=compile_contracts)
+    compiled: CompiledContracts = field(default_factory=packaged_contracts)  # the ABIs this package ships
     receipt_timeout: float = 120.0
     _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
     _head: int = field(default=0, repr=False)  # the highest block the node has shown us
@@ -83,14 +83,15 @@ class ChainClient:
     def open(
         cls, rpc_url: str, deployment: Deployment, account: LocalAccount | None = None, *, check_code: bool = True
     ) -> ChainClient:
-        """Connects and checks that the deployment belongs to this chain and its contracts still exist."""
+        """Connects and checks that the deployment belongs to this chain, and (with `check_code`) that each of its
+        addresses holds the runtime code of the contract whose ABI we use for it."""
         w3 = connect(rpc_url)
         chain_id = _rpc(lambda: w3.eth.chain_id, rpc_url)
         if chain_id != deployment.chain_id:
             raise WrongChain(
                 f"the RPC at {rpc_url} serves chain {chain_id}, but the deployment is for chain {deployment.chain_id}"
             )
-        client = cls(w3=w3, deployment=deployment, account=account)
+        client = cls(w3=w3, deployment=deployment, account=account, compiled=contracts_for(deployment.source_hash))
         if deployment.block_hash and client.block_hash(deployment.deployed_at_block) != deployment.block_hash.lower():
             raise DeploymentError(
                 f"the deployment file is stale: it belongs to another chain with id {chain_id}: block "
@@ -99,16 +100,18 @@ class ChainClient:
             )
         if check_code:
             for name, address in deployment.addresses.items():
-                if len(_rpc(lambda a=address: w3.eth.get_code(a), rpc_url)) == 0:
+                code = bytes(_rpc(lambda a=address: w3.eth.get_code(a), rpc_url))
+                if len(code) == 0:
                     raise DeploymentError(
                         f"no contract code for {name} at {address} on chain {chain_id}: the deployment file is "
                         "stale (was the local chain restarted?)"
                     )
-        if client.compiled.source_hash != deployment.source_hash:
-            raise DeploymentError(
-                f"the deployment was built from other contract sources (artifact hash {deployment.source_hash}, "
-                f"this checkout compiles {client.compiled.source_hash}): redeploy, or check out the matching version"
-            )
+                if name in client.compiled.contracts and not client.compiled[name].runtime_matches(code):
+                    raise DeploymentError(
+                        f"the code at {address} is not the {name} whose ABI this installation uses (source hash "
+                        f"{client.compiled.source_hash}, {client.compiled.origin}): the deployment file names the "
+                        "wrong address, or the contract was built from other sources"
+                    )
         return client
 
     @property

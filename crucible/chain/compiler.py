@@ -1,5 +1,9 @@
 """Compiles the Crucible contracts with py-solc-x and caches the artifacts by a hash of everything that matters.
 
+A developer step only: the package ships the compiled ABIs and bytecode (crucible/abi, written by
+`python -m crucible.chain.build_abis`), and miners, validators and sponsors read those (crucible.chain.artifacts).
+This module is imported by the ABI build, `crucible deploy --from-source` and tests, never by a role's path.
+
 A native ``solc`` on PATH is used when its version matches; otherwise the npm solc-js compiler through our
 solc-compatible wrapper (contracts/toolchain/solc), because native compiler downloads are refused on networks like
 ours. Forge compiles with the same wrapper and settings (foundry.toml), so tests and deployments run the same
@@ -13,12 +17,12 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import solcx
 
+from crucible.chain.artifacts import DEPLOYED_CONTRACTS, CompiledContracts, from_cache_json
 from crucible.errors import ConfigError
 from crucible.paths import CONTRACT_SOURCES, CONTRACTS_DIR, NODE_MODULES, REPO_ROOT, cache_dir
 
@@ -26,35 +30,6 @@ SOLC_VERSION = "0.8.30"
 EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 100  # keep in step with foundry.toml: WorkLedger sits close to the EIP-170 size limit
 OZ_REMAP = "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"
-DEPLOYED_CONTRACTS = (
-    "CrucibleToken", "StakeManager", "RewardVault", "LedgerSettlement", "WorkLedger", "JobRegistry", "LedgerLens",
-)
-
-
-@dataclass(frozen=True)
-class ContractArtifact:
-    """ABI and bytecode of one contract."""
-
-    name: str
-    abi: list[dict[str, Any]]
-    bytecode: str
-    deployed_bytecode: str
-
-
-@dataclass(frozen=True)
-class CompiledContracts:
-    """Every deployable contract, keyed by name, plus the hash that identifies their sources and settings."""
-
-    source_hash: str
-    contracts: dict[str, ContractArtifact]
-
-    def __getitem__(self, name: str) -> ContractArtifact:
-        return self.contracts[name]
-
-    def all_abis(self) -> list[list[dict[str, Any]]]:
-        return [artifact.abi for artifact in self.contracts.values()]
-
-
 def solc_binary() -> Path:
     """A native solc of the pinned version if one is on PATH, else the solc-js wrapper."""
     native = shutil.which("solc")
@@ -83,7 +58,8 @@ def _standard_input(sources: dict[str, dict[str, str]]) -> dict[str, Any]:
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "evmVersion": EVM_VERSION,
             "remappings": [OZ_REMAP],
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
+                                              "evm.deployedBytecode.immutableReferences"]}},
         },
     }
 
@@ -104,7 +80,7 @@ def compile_contracts(*, use_cache: bool = True) -> CompiledContracts:
     key = source_hash()
     cached = cache_dir() / "artifacts" / f"{key}.json"
     if use_cache and cached.exists():
-        return _from_json(key, json.loads(cached.read_text()))
+        return from_cache_json(key, json.loads(cached.read_text()))
     output = solcx.compile_standard(
         _standard_input(_sources()),
         solc_binary=str(solc_binary()),
@@ -118,10 +94,13 @@ def compile_contracts(*, use_cache: bool = True) -> CompiledContracts:
     for file_contracts in output["contracts"].values():
         for name, data in file_contracts.items():
             if name in DEPLOYED_CONTRACTS:
+                runtime = data["evm"]["deployedBytecode"]
                 artifacts[name] = {
                     "abi": data["abi"],
                     "bytecode": "0x" + data["evm"]["bytecode"]["object"],
-                    "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                    "deployedBytecode": "0x" + runtime["object"],
+                    "immutables": sorted([ref["start"], ref["length"]]
+                                         for refs in runtime.get("immutableReferences", {}).values() for ref in refs),
                 }
     missing = set(DEPLOYED_CONTRACTS) - set(artifacts)
     if missing:
@@ -130,14 +109,4 @@ def compile_contracts(*, use_cache: bool = True) -> CompiledContracts:
     tmp = cached.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(artifacts))
     os.replace(tmp, cached)  # atomic: a concurrent reader never sees half a file
-    return _from_json(key, artifacts)
-
-
-def _from_json(key: str, data: dict[str, Any]) -> CompiledContracts:
-    return CompiledContracts(
-        source_hash=key,
-        contracts={
-            name: ContractArtifact(name, item["abi"], item["bytecode"], item["deployedBytecode"])
-            for name, item in data.items()
-        },
-    )
+    return from_cache_json(key, artifacts)

@@ -8,8 +8,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
+from crucible.chain.artifacts import CompiledContracts, packaged_contracts
 from crucible.chain.client import ChainClient, connect, rpc_error
-from crucible.chain.compiler import compile_contracts
 from crucible.chain.deployment import Deployment, ProtocolParams
 from crucible.errors import DeploymentError
 
@@ -20,14 +20,17 @@ def deploy_protocol(
     params: ProtocolParams = ProtocolParams(),
     *,
     progress: Callable[[str], None] = lambda _: None,
+    compiled: CompiledContracts | None = None,
 ) -> ChainClient:
     """Deploys token, stake manager, vault, the ledger (with its settlement module), registry and lens, binds them,
     and checks the bindings.
 
+    `compiled`: the bytecode to deploy, by default the one this package ships (a fresh build from a checkout is
+    `crucible.chain.compiler.compile_contracts()`, what `crucible deploy --from-source` passes).
     Returns a client over the new deployment; the caller decides whether and where to save it.
     """
     w3 = connect(rpc_url)
-    compiled = compile_contracts()
+    compiled = compiled or packaged_contracts()
     chain_id = int(w3.eth.chain_id)
     start_block = int(w3.eth.block_number)
     addresses: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""Turns revert data into the matching exception of crucible.errors, using the compiled ABIs' error selectors."""
+"""Turns revert data into the matching exception of crucible.errors, using the packaged ABIs' error selectors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
 from crucible import errors
-from crucible.chain.compiler import compile_contracts
+from crucible.chain.artifacts import packaged_contracts
 
 
 def _signature(entry: dict[str, Any]) -> str:
@@ -26,7 +26,7 @@ def _type(item: dict[str, Any]) -> str:
 def error_table() -> dict[bytes, tuple[str, list[str]]]:
     """selector -> (error name, argument types), over every deployed contract's ABI."""
     table: dict[bytes, tuple[str, list[str]]] = {}
-    for abi in compile_contracts().all_abis():
+    for abi in packaged_contracts().all_abis():
         for entry in abi:
             if entry.get("type") == "error":
                 table[keccak(text=_signature(entry))[:4]] = (entry["name"], [_type(i) for i in entry["inputs"]])

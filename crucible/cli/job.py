@@ -48,12 +48,14 @@ def job() -> None:
 @click.option("--windows", "windows_preset", type=click.Choice(CHAIN_PRESETS), default="local", show_default=True,
               help="The job's windows, in blocks, for the chain's block time (docs/protocol.md, parameters for real "
               "chains).")  # fmt: skip
+@click.option("--dataset", "dataset_cid", metavar="CID", help="Your own data, pinned by `crucible data add` (of this "
+              "--kind and --model) [default: generated arithmetic data].")  # fmt: skip
 @click.option("--ipfs-api", envvar="CRUCIBLE_IPFS_API", type=IPFS_API, default="/ip4/127.0.0.1/tcp/5001/http",
               show_default=True, help="Kubo RPC API (multiaddr or http://host:port).")  # fmt: skip
 @click.pass_obj
 def create(settings: Settings, kind: str, model: str, rounds: int, slots: int, intervals: int, audit_bps: int,
            miner_reward: int, collateral: int, compute_cost: int, collusion: float, tolerance_source: str | None,
-           windows_preset: str, ipfs_api: str) -> None:  # fmt: skip
+           windows_preset: str, dataset_cid: str | None, ipfs_api: str) -> None:  # fmt: skip
     """Pin the job's data, spec, tolerance and base on IPFS and fund it, if cheating cannot pay under it."""
     from crucible.artifacts.store import ArtifactStore  # noqa: PLC0415
     from crucible.protocol.presets import PRESETS  # noqa: PLC0415
@@ -63,11 +65,14 @@ def create(settings: Settings, kind: str, model: str, rounds: int, slots: int, i
     params = JobParams(num_rounds=rounds, slots_per_round=slots, intervals_per_slot=intervals,
                        sampled_intervals=min(2, intervals), audit_bps=audit_bps, miner_reward=miner_reward,
                        miner_collateral=collateral, windows=PRESETS[windows_preset].windows)  # fmt: skip
+    if dataset_cid is not None and not (dataset_cid.startswith(("bafy", "bafk", "Qm")) and "/" not in dataset_cid):
+        raise click.BadParameter(f"{dataset_cid!r} is not a CID (bafy…/bafk…/Qm…): pin your data with `crucible data "
+                                 "add FILE --kind KIND` and pass the CID it prints", param_hint="'--dataset'")  # fmt: skip
     store = ArtifactStore(ipfs_api)
     tolerance = load_tolerance(tolerance_source, store, kind=kind, model=model) if tolerance_source else None
     client = settings.client(signer=True)
     posted = post_job(client, store, kind=kind, model=model, params=params, compute_cost_wei=compute_cost,
-                      collusion=collusion, tolerance=tolerance)  # fmt: skip
+                      collusion=collusion, tolerance=tolerance, dataset_cid=dataset_cid)  # fmt: skip
     emit({"job_id": posted.job_id, "spec_cid": posted.spec_cid, "dataset_cid": posted.dataset_cid,
           "tolerance_cid": posted.tolerance_cid, "tolerance": tolerance_source or "default (uncalibrated)",
           "base_cid": posted.base_cid, "sampling_margin": round(posted.check.margin, 3)},

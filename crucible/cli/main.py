@@ -13,6 +13,8 @@ import click
 
 from crucible import __version__
 from crucible.cli.context import Settings
+from crucible.cli.dashboard import dashboard
+from crucible.cli.data import data
 from crucible.cli.engine import engine
 from crucible.cli.job import job
 from crucible.cli.keys import keys
@@ -75,6 +77,8 @@ cli.add_command(miner)
 cli.add_command(validator)
 cli.add_command(status)
 cli.add_command(verify)
+cli.add_command(data)
+cli.add_command(dashboard)
 
 
 @cli.command()

@@ -245,6 +245,8 @@ def advance(settings: Settings, blocks: int) -> None:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the deployment file [default: --deployment, else deployments/<chainId>.json].")  # fmt: skip
 @click.option("--replace", is_flag=True, help="Overwrite a deployment file that still describes a live deployment.")
+@click.option("--from-source", is_flag=True, help="Developers: compile this checkout's contracts/src and deploy that "
+              "build instead of the bytecode this package ships (needs the checkout's solc toolchain).")  # fmt: skip
 @click.option("--min-miner-stake", type=AMOUNT, default="100", show_default=True, help="CRU.")
 @click.option("--min-validator-stake", type=AMOUNT, default="100", show_default=True, help="CRU.")
 @click.option("--unbonding-blocks", type=click.IntRange(1, 2**64 - 1), default=2_000, show_default=True,
@@ -255,8 +257,9 @@ def advance(settings: Settings, blocks: int) -> None:
               help="Epoch and unbonding for a chain's block time (docs/protocol.md, parameters for real chains); "
               "--epoch-blocks / --unbonding-blocks still win when given.")  # fmt: skip
 @click.pass_context
-def deploy(ctx: click.Context, rpc_url: str | None, out: Path | None, replace: bool, min_miner_stake: int,
-           min_validator_stake: int, unbonding_blocks: int, epoch_blocks: int, preset: str | None) -> None:  # fmt: skip
+def deploy(ctx: click.Context, rpc_url: str | None, out: Path | None, replace: bool, from_source: bool,
+           min_miner_stake: int, min_validator_stake: int, unbonding_blocks: int, epoch_blocks: int,
+           preset: str | None) -> None:  # fmt: skip
     """Deploy the protocol to an RPC with the signing key and write its deployment file.
 
     An existing deployment file is never overwritten silently: one that still describes a live deployment is refused
@@ -281,9 +284,23 @@ def deploy(ctx: click.Context, rpc_url: str | None, out: Path | None, replace: b
     account = load_account(settings.keystore)
     _check_target(target, url, replace)
     params = ProtocolParams(min_miner_stake, min_validator_stake, unbonding_blocks, epoch_blocks)
-    client = deploy_protocol(url, account, params, progress=err_console.log)
+    compiled = _fresh_build() if from_source else None
+    client = deploy_protocol(url, account, params, progress=err_console.log, compiled=compiled)
     path = save_deployment_to(client.deployment, target)
     emit({"deployment_file": str(path), **client.deployment.addresses}, as_json=settings.as_json, title="deployed")
+
+
+def _fresh_build() -> Any:
+    """This checkout's contracts, compiled (a developer step: the compiler is imported here and nowhere on a role's
+    path). The build lands in the compile cache, where every client on this machine finds it by its source hash."""
+    from crucible.paths import checkout_root  # noqa: PLC0415
+
+    if checkout_root() is None:
+        raise ConfigError("--from-source compiles contracts/src of a checkout, and this crucible is an installed "
+                          "package: deploy without it (the packaged bytecode), or run it from a checkout")  # fmt: skip
+    from crucible.chain.compiler import compile_contracts  # noqa: PLC0415
+
+    return compile_contracts()
 
 
 def _check_target(target: Path, url: str, replace: bool) -> None:

@@ -1,6 +1,7 @@
 """A miner's bundle on IPFS: manifest.json, the result weights and the trace, each checked by a validator against
-what the chain and the manifest commit before it is parsed. Intermediate checkpoints are hashed in the manifest and
-pinned only when an audit samples them."""
+what the chain and the manifest commit before it is parsed. Intermediate checkpoints are hashed in the manifest
+(BLAKE3, the checkpoint digest) and pinned only when an audit samples them; so are the states an audit's replay
+window names, which the trace binds step by step."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import jsonschema
 
 from crucible.artifacts.store import ArtifactStore
-from crucible.engine.checkpoint import digest
+from crucible.engine.checkpoint import checkpoint_digest, digest
 from crucible.engine.determinism import Fingerprint
 from crucible.engine.segment import SegmentRun, SegmentSpec, trace_digest
 from crucible.errors import DigestMismatch, MalformedArtifact
@@ -67,7 +68,7 @@ def publish(
         "fingerprint": fingerprint.to_json(),
         "merkle_root": run.merkle_root.hex(),
         "checkpoints": [
-            {"index": i, "sha256": d.hex(), "size": p.stat().st_size}
+            {"index": i, "blake3": d.hex(), "size": run.checkpoint_size or p.stat().st_size}
             for i, (d, p) in enumerate(zip(run.checkpoint_digests, run.checkpoint_paths, strict=True))
         ],
         "traces": [d.hex() for d in run.trace_digests],
@@ -119,6 +120,16 @@ def pin_checkpoints(store: ArtifactStore, run: SegmentRun, indices: list[int]) -
     return [store.add(run.checkpoint_paths[i].read_bytes()) for i in indices]
 
 
-def fetch_checkpoint(store: ArtifactStore, cid: str, sha256_digest: bytes, spec: SegmentSpec, max_bytes: int) -> bytes:
-    """A checkpoint's bytes, verified against the digest revealed on-chain (parse them with load_checkpoint)."""
-    return store.fetch(cid, max_bytes=max_bytes, sha256_digest=sha256_digest)
+def pin_states(store: ArtifactStore, states: list[bytes]) -> list[str]:
+    """Pins checkpoints the miner recomputed for an audit's replay windows; returns their CIDs."""
+    return [store.add(data) for data in states]
+
+
+def fetch_checkpoint(store: ArtifactStore, cid: str, expected_digest: bytes, spec: SegmentSpec, max_bytes: int) -> bytes:
+    """A checkpoint's bytes, verified against the checkpoint digest the chain or the trace commits (parse them with
+    load_checkpoint)."""
+    data = store.fetch(cid, max_bytes=max_bytes)
+    actual = checkpoint_digest(data)
+    if actual != expected_digest:
+        raise DigestMismatch(f"{cid}: checkpoint digest {actual.hex()} does not match the committed {expected_digest.hex()}")
+    return data

@@ -60,7 +60,8 @@ class Comparison:
 
 
 def _weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().double().cpu() for k, v in tensors.items() if k.startswith("model.")}
+    # float64 on whatever device the tensors are on: a GPU validator compares on its GPU.
+    return {k: v.detach().double() for k, v in tensors.items() if k.startswith("model.")}
 
 
 def weight_distance(

@@ -22,3 +22,20 @@ def eval_loss(kind: str, cfg: GPTConfig, weights: dict[str, torch.Tensor], examp
     batch = make_dataset(kind, examples, cfg.block_size, seed=HELD_OUT_SEED)
     with torch.no_grad():
         return float(loss_fn(model, batch))
+
+
+def heldout_loss(kind: str, cfg: GPTConfig, weights: dict[str, torch.Tensor], heldout: dict[str, torch.Tensor]) -> float | None:
+    """Mean loss on a sponsor's held-out split (`crucible data add`): next-token loss for pretrain, response loss for
+    sft, and for dpo the response loss of the chosen answers (how likely the model makes what people preferred).
+    None for grpo: its measure is the reward, not a loss."""
+    if kind == "grpo":
+        return None
+    model = GPT(cfg)
+    model.load_state_dict({k.removeprefix("model."): v.to(torch.float32) for k, v in weights.items()})
+    model.eval()
+    if kind == "dpo":
+        heldout = {"tokens": heldout["chosen"], "loss_mask": heldout["chosen_mask"]}
+        kind = "sft"
+    loss_fn = pretrain_loss if kind == "pretrain" else sft_loss
+    with torch.no_grad():
+        return float(loss_fn(model, heldout))

@@ -27,6 +27,13 @@ class JobSpec:
     grpo_group: int = 4
     base_cid: str = ""  # the round-0 weights (their sha256 is the job's initialCheckpointDigest)
     tolerance_cid: str = ""  # the tolerance profile (its sha256 is the job's toleranceDigest)
+    # Which tokenizer made the dataset's ids (crucible.engine.tokenizers), pinned by its digest; the generated
+    # datasets use arith-v1. Miners and validators never tokenize: the dataset holds ids.
+    tokenizer: str = "arith-v1"
+    tokenizer_digest: str = ""
+    # Rows of the sponsor's data that no slot trains on, for measuring each round's model (`crucible data add`).
+    heldout_cid: str = ""
+    heldout_sha256: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,4 +1,11 @@
-"""A compact GPT-style causal language model (after nanoGPT), sized from CPU-test tiny to GPU-sized."""
+"""A compact GPT-style causal language model (after nanoGPT), sized from CPU-test tiny to GPU-sized.
+
+The attention kernel is a runtime choice, not part of the model: "explicit" (matmul, mask, softmax: the same
+arithmetic on every backend) or one of PyTorch's fused scaled-dot-product kernels, "math", "efficient"
+(memory-efficient) or "flash". The kernel determines the bits of a step, so it is part of the device class
+(determinism.py) and a validator replaying bitwise uses the miner's kernel. "auto" (PyTorch picks) exists only for
+the plain, unverified baseline loop of the benchmarks.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,14 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+ATTENTION_KERNELS = {
+    "explicit": None,
+    "math": SDPBackend.MATH,
+    "efficient": SDPBackend.EFFICIENT_ATTENTION,
+    "flash": SDPBackend.FLASH_ATTENTION,
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
         self.n_head = cfg.n_head
+        self.kernel = "explicit"
         self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)
         mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size, dtype=torch.bool))
@@ -45,10 +61,18 @@ class CausalSelfAttention(nn.Module):
         q = q.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         k = k.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
         v = v.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
-        # Explicit attention (not a fused kernel): the same arithmetic on every backend keeps replays comparable.
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))  # (B, nh, T, T)
-        att = att.masked_fill(~self.mask[:, :, :t, :t], float("-inf"))
-        y = F.softmax(att, dim=-1) @ v  # (B, nh, T, hs)
+        if self.kernel == "auto":
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # PyTorch's choice: the unverified baseline
+            return self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
+        backend = ATTENTION_KERNELS[self.kernel]
+        if backend is None:
+            # Explicit attention: the same arithmetic on every backend (what CPUs run unless told otherwise).
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))  # (B, nh, T, T)
+            att = att.masked_fill(~self.mask[:, :, :t, :t], float("-inf"))
+            y = F.softmax(att, dim=-1) @ v  # (B, nh, T, hs)
+        else:
+            with sdpa_kernel(backend):  # exactly this kernel: no silent fallback to another one (other bits)
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, nh, T, hs)
         return self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
 
 
@@ -85,6 +109,13 @@ class GPT(nn.Module):
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, std=0.02)
 
+    def set_attention(self, kernel: str) -> GPT:
+        if kernel not in ATTENTION_KERNELS and kernel != "auto":
+            raise ValueError(f"unknown attention kernel {kernel!r}; use one of {sorted(ATTENTION_KERNELS)}")
+        for block in self.blocks:
+            block.attn.kernel = kernel
+        return self
+
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits for every position: (B, T) token ids -> (B, T, vocab)."""
         _, t = idx.shape
@@ -93,6 +124,18 @@ class GPT(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln_f(x))  # (B, T, vocab)
+
+
+def empty_model(cfg: GPTConfig, device: torch.device) -> GPT:
+    """A model with uninitialised weights, allocated straight on `device`, for states that are loaded right after
+    (a 163M model's seeded CPU init costs seconds a replay should not pay)."""
+    with torch.device("meta"):
+        model = GPT(cfg)
+    model = model.to_empty(device=device)
+    mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size, dtype=torch.bool, device=device))
+    for block in model.blocks:
+        block.attn.mask = mask.view(1, 1, cfg.block_size, cfg.block_size)
+    return model
 
 
 def build_model(cfg: GPTConfig, seed: int, device: torch.device, dtype: torch.dtype = torch.float32) -> GPT:

@@ -41,7 +41,8 @@ class AnvilNode(LocalChain):
         written back on exit (and every `state_interval` seconds)."""
         binary = node_binary("anvil")
         if not binary.exists():
-            raise ConfigError(f"anvil not found at {binary}: run `npm ci` (scripts/setup.sh does)")
+            raise ConfigError(f"anvil not found (neither {binary} nor on PATH): in a checkout run scripts/setup.sh; "
+                              "elsewhere install Foundry's anvil on PATH")  # fmt: skip
         if port is not None and port_in_use(port):
             raise ConfigError(
                 f"127.0.0.1:{port} is already in use (a chain left running? `ss -ltnp | grep :{port}` shows what "

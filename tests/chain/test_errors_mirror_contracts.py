@@ -1,14 +1,15 @@
-"""The Python exception tree mirrors the contracts' custom errors exactly, so reverts always decode by name."""
+"""The Python exception tree mirrors the contracts' custom errors exactly (the packaged ABIs, which a test holds to
+contracts/src), so reverts always decode by name."""
 
 from __future__ import annotations
 
 from crucible import errors
-from crucible.chain.compiler import compile_contracts
+from crucible.chain.artifacts import packaged_contracts
 
 
 def abi_errors() -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
-    for abi in compile_contracts().all_abis():
+    for abi in packaged_contracts().all_abis():
         for entry in abi:
             if entry["type"] == "error":
                 found[entry["name"]] = tuple(i["name"] for i in entry["inputs"])

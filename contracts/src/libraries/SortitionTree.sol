@@ -20,13 +20,41 @@ library SortitionTree {
         mapping(uint256 key => uint256 packedHistory) nodes; // key = level << 32 | index; the root is (0, 0)
         mapping(uint256 leaf => address) accounts;
         uint256 leaves;
+        // Retired leaves, first in first out: (leaf << 128 | the first epoch it may be reused in).
+        mapping(uint256 position => uint256) retired;
+        uint128 retiredHead;
+        uint128 retiredTail;
     }
 
-    /// @notice Appends a leaf for `account`; returns its index. Leaves are never removed (a leaving validator's
-    /// weight goes to zero), so an index never moves.
+    /// @notice Appends a leaf for `account`; returns its index. A leaf never moves while it is in use.
     function addLeaf(Tree storage tree, address account) internal returns (uint256 leaf) {
         leaf = tree.leaves++;
         tree.accounts[leaf] = account;
+    }
+
+    /// @notice Queues a leaf whose weight has gone to zero for reuse from `reusableFrom` on (once no draw can read
+    /// an epoch in which it still weighed something).
+    function retire(Tree storage tree, uint256 leaf, uint256 reusableFrom) internal {
+        tree.retired[tree.retiredTail++] = leaf << 128 | reusableFrom;
+    }
+
+    /// @notice Takes the oldest retired leaf that is reusable at `epoch` and still retired (`stillRetired` says so
+    /// for its owner), hands it to `account`, and returns (leaf, previous owner). Looks at no more than 4 queued
+    /// entries (stale ones, whose owner came back, are dropped); `found` is false when none is ready.
+    function reuse(Tree storage tree, address account, uint256 epoch, function(address, uint256) view returns (bool) stillRetired)
+        internal
+        returns (bool found, uint256 leaf, address previous)
+    {
+        for (uint256 i; i < 4 && tree.retiredHead < tree.retiredTail; ++i) {
+            uint256 entry = tree.retired[tree.retiredHead];
+            if (uint128(entry) > epoch) return (false, 0, address(0));
+            delete tree.retired[tree.retiredHead++];
+            leaf = entry >> 128;
+            previous = tree.accounts[leaf];
+            if (!stillRetired(previous, leaf)) continue;
+            tree.accounts[leaf] = account;
+            return (true, leaf, previous);
+        }
     }
 
     /// @notice Sets a leaf's weight from `epoch` on; returns whether it changed.
