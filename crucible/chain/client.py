@@ -346,6 +346,9 @@ def _rpc_message(exc: Web3RPCError) -> str:
     return str(exc)
 
 
+# What nodes say when the sender cannot pay for gas: geth and anvil ("insufficient funds for gas * price + value"),
+# Hardhat's node ("Sender doesn't have enough funds to send tx").
+NO_FUNDS_MARKERS = ("insufficient funds", "doesn't have enough funds")
 # What nodes say when asked for a block they do not have (geth, erigon, anvil, Hardhat).
 STALE_MARKERS = ("header not found", "unknown block", "block not found", "blockoutofrange", "block out of range")
 # JSON-RPC error codes of a node that failed, not of a transaction it judged: internal error, limit exceeded.
@@ -355,7 +358,7 @@ SERVER_FAILURE_CODES = (-32603, -32005)
 def rpc_error(exc: Web3RPCError, rpc_url: str = "the RPC") -> ChainError:
     """The crucible error for a node's refusal of a transaction."""
     text = str(exc)
-    if "insufficient funds" in text.lower():
+    if any(marker in text.lower() for marker in NO_FUNDS_MARKERS):
         return InsufficientFunds("the sending account cannot pay for gas: fund it with ETH first")
     if "nonce" in text.lower():
         return ChainError(f"nonce problem (another transaction from this key in flight?): {text}")
