@@ -32,7 +32,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from crucible.chain.artifacts import CompiledContracts, contracts_for, packaged_contracts
 from crucible.chain.deployment import Deployment
@@ -53,7 +53,12 @@ from crucible.errors import (
 def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A connected Web3, or RpcUnavailable (RpcErrorResponse when it answers with errors) with the URL in the
     message."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # web3.py's validation middleware asks for the chain id before every call, estimate and send: cached, that is
+    # about half of a daemon's requests saved (docs/bench/network.md). A node never changes its chain id; a chain
+    # restarted under the same URL is caught by the deployment's block-hash anchor, not by the id.
+    provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True,
+                                 cacheable_requests={RPCEndpoint("eth_chainId")})  # fmt: skip
+    w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - a cheap call that proves the endpoint answers
     except (requests.ConnectionError, requests.Timeout) as exc:
