@@ -1,9 +1,9 @@
 """Network benchmark: N miners x M validators, every one its own OS process, on one chain that mines a block every
 `--block-time` seconds by itself (interval mining), with Kubo, all on this machine's loopback.
 
-Honest roles run `crucible miner run` / `crucible validator run`, cheaters `python -m harness.process miner`; the
-supervisor (harness/supervisor.py) starts and watches them. Each role talks to the chain through its own port of a
-loopback JSON-RPC relay that counts its calls (harness/rpc_relay.py). The sponsor posts `--jobs` pretraining jobs of
+Honest roles run `crucible miner run` / `crucible validator run`, cheaters `python -m crucible.simulation.process miner`; the
+supervisor (crucible/simulation/supervisor.py) starts and watches them. Each role talks to the chain through its own port of a
+loopback JSON-RPC relay that counts its calls (crucible/simulation/rpc_relay.py). The sponsor posts `--jobs` pretraining jobs of
 `--rounds` rounds at once (one work slot per miner per round) and the run lasts until every slot and seat of them
 is settled. Reported, over that phase:
 
@@ -39,11 +39,19 @@ from crucible.protocol.presets import scaled_windows
 from crucible.protocol.timelines import longest_resolution
 from crucible.protocol.types import JobKind, JobParams, Windows
 from crucible.reports import submissions
+from crucible.simulation.cast import Role, cast, plan, specs, wait_ready
+from crucible.simulation.observe import (
+    BlockTimes,
+    gas_by_sender,
+    holdings,
+    job_resolved,
+    percentile,
+    reconcile,
+    settlements,
+)
+from crucible.simulation.rpc_relay import RpcRelay
+from crucible.simulation.supervisor import Supervisor, interrupted_by_signals, process_cpu_seconds
 from crucible.sponsor import post_job
-from harness.cast import Role, cast, plan, specs, wait_ready
-from harness.observe import BlockTimes, gas_by_sender, holdings, job_resolved, percentile, reconcile, settlements
-from harness.rpc_relay import RpcRelay
-from harness.supervisor import Supervisor, interrupted_by_signals, process_cpu_seconds
 
 CHEATS = ["lazy (skipped step)", "data substitution", "noisy weights", "learning-rate cheat", "stale result"]
 log = logging.getLogger("bench")

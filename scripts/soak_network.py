@@ -1,6 +1,6 @@
 """Soak benchmark: the multi-process network under chaos for `--minutes` (30 by default), then the books.
 
-Every miner and validator is its own process (harness/cast.py) behind its own port of a loopback RPC relay; the
+Every miner and validator is its own process (crucible/simulation/cast.py) behind its own port of a loopback RPC relay; the
 chain mines a block every `--block-time` seconds. A sponsor keeps `--active-jobs` jobs open, posting a new one
 whenever one finishes. Every `--chaos-every` seconds (on average) one fault, chosen at random:
 
@@ -53,11 +53,11 @@ from crucible.protocol.presets import scaled_windows
 from crucible.protocol.timelines import longest_resolution
 from crucible.protocol.types import JobKind, JobParams, JobStatus
 from crucible.reports import submissions
+from crucible.simulation.cast import Role, cast, plan, specs, wait_ready
+from crucible.simulation.observe import holdings, job_resolved, percentile, reconcile, settlements
+from crucible.simulation.rpc_relay import Mode, RpcRelay
+from crucible.simulation.supervisor import Supervisor, interrupted_by_signals
 from crucible.sponsor import post_job
-from harness.cast import Role, cast, plan, specs, wait_ready
-from harness.observe import holdings, job_resolved, percentile, reconcile, settlements
-from harness.rpc_relay import Mode, RpcRelay
-from harness.supervisor import Supervisor, interrupted_by_signals
 from miner.daemon import LIFECYCLE as SLOT_LIFECYCLE
 from validator.daemon import SEAT_LIFECYCLE, SUBJECT_LIFECYCLE
 

@@ -17,7 +17,7 @@ from crucible.cli.main import cli
 from crucible.errors import RpcErrorResponse, RpcStale, RpcUnavailable
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
-from harness.rpc_relay import Mode, RpcRelay
+from crucible.simulation.rpc_relay import Mode, RpcRelay
 
 
 @pytest.fixture

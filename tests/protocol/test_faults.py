@@ -23,8 +23,8 @@ from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
 from crucible.protocol.events import VerdictCommitted, VerdictRevealed, WorkSubmitted, fetch
 from crucible.protocol.types import JobContent, JobParams, Outcome
+from crucible.simulation.rpc_relay import Mode, RpcRelay
 from miner.daemon import Miner, MinerConfig
-from harness.rpc_relay import Mode, RpcRelay
 from tests.protocol.proxy import Relay
 from tests.protocol.roles import CPU, FAST, make_miner, make_validator, post, settled_with_seats, use_validators
 from validator.daemon import Validator, ValidatorConfig

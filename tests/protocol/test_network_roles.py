@@ -11,14 +11,14 @@ from click.testing import CliRunner
 
 from crucible.artifacts.store import ArtifactStore
 from crucible.cli.main import cli
-from crucible.localnet.drive import drive
 from crucible.journal import Journal
+from crucible.localnet.drive import drive
 from crucible.localnet.network import LocalNetwork
 from crucible.node import JOB_LIFECYCLE
 from crucible.protocol import ledger
 from crucible.protocol.plants import Plant
 from crucible.protocol.types import Outcome, Panel
-from harness.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
+from crucible.simulation.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
 from miner.daemon import LIFECYCLE as SLOT_LIFECYCLE
 from tests.protocol.roles import (
     activate,

@@ -1,5 +1,5 @@
 """The network as it runs for real: every miner and validator its own OS process (`crucible miner run`, `crucible
-validator run`, the cheater through `python -m harness.process`), each with its own keystore, journal and log, on a
+validator run`, the cheater through `python -m crucible.simulation.process`), each with its own keystore, journal and log, on a
 chain that mines a block a second by itself, started and watched by the supervisor. A miner is killed with SIGKILL in
 the middle of the round and the supervisor starts it again; the round still ends as it should, the books reconcile
 to the wei, every journal fits the state tables, and SIGTERM stops every role cleanly."""
@@ -22,10 +22,10 @@ from crucible.protocol import ledger
 from crucible.protocol.presets import scaled_windows
 from crucible.protocol.timelines import longest_resolution
 from crucible.protocol.types import JobKind, JobParams, Outcome
+from crucible.simulation.cast import cast, plan, specs, wait_ready
+from crucible.simulation.observe import holdings, job_resolved, reconcile
+from crucible.simulation.supervisor import Supervisor
 from crucible.sponsor import post_job
-from harness.cast import cast, plan, specs, wait_ready
-from harness.observe import holdings, job_resolved, reconcile
-from harness.supervisor import Supervisor
 from miner.daemon import LIFECYCLE as SLOT_LIFECYCLE
 from tests.process import wait_for
 from validator.daemon import SEAT_LIFECYCLE, SUBJECT_LIFECYCLE

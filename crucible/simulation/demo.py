@@ -7,7 +7,7 @@ result, and the network does it again. At the end: who was paid, who was slashed
 wei, and how the held-out loss moved.
 
 Every miner and validator is its own OS process (`crucible miner run` / `crucible validator run`; the cheaters
-through `python -m harness.process`), with its own keystore, journal and log, started and watched by the
+through `python -m crucible.simulation.process`), with its own keystore, journal and log, started and watched by the
 supervisor, against a chain that mines a block a second by itself (interval mining, as `crucible network up` runs
 it). Only the validators' two-epoch wait before they can be drawn is skipped at once (a local-chain shortcut).
 """
@@ -32,21 +32,29 @@ from rich.table import Table  # noqa: E402
 from crucible.artifacts.store import ArtifactStore  # noqa: E402
 from crucible.chain.client import ChainClient  # noqa: E402
 from crucible.chain.deployment import ProtocolParams  # noqa: E402
-from crucible.engine.evaluate import eval_loss  # noqa: E402
 from crucible.engine.bundle import fetch_manifest  # noqa: E402
+from crucible.engine.evaluate import eval_loss  # noqa: E402
 from crucible.errors import CrucibleError  # noqa: E402
 from crucible.localnet.network import LocalNetwork, start_local_network  # noqa: E402
 from crucible.protocol import ledger  # noqa: E402
-from crucible.protocol.events import EscrowDeposited, EscrowPaid, EscrowPooled, JobCompleted, JobCreated  # noqa: E402
-from crucible.protocol.events import PoolReturnedToEscrow, SeatSettled, fetch  # noqa: E402
+from crucible.protocol.events import (  # noqa: E402  # noqa: E402
+    EscrowDeposited,
+    EscrowPaid,
+    EscrowPooled,
+    JobCompleted,
+    JobCreated,
+    PoolReturnedToEscrow,
+    SeatSettled,
+    fetch,
+)
 from crucible.protocol.jobs import accepted_aggregate_cid, fetch_weights, load_job, round_base, submission  # noqa: E402
 from crucible.protocol.types import JobKind, JobParams, Outcome, Windows  # noqa: E402
 from crucible.reports import rewards, slashes, submissions  # noqa: E402
+from crucible.simulation.cast import Role, cast, plan, specs, wait_ready  # noqa: E402
+from crucible.simulation.observe import holdings, job_resolved, reconcile  # noqa: E402
+from crucible.simulation.supervisor import Supervisor, interrupted_by_signals  # noqa: E402
 from crucible.sponsor import post_job  # noqa: E402
 from crucible.units import cru  # noqa: E402
-from harness.cast import Role, cast, plan, specs, wait_ready  # noqa: E402
-from harness.observe import job_resolved, reconcile, holdings  # noqa: E402
-from harness.supervisor import Supervisor, interrupted_by_signals  # noqa: E402
 
 CHEATS = ["lazy (skipped step)", "data substitution"]
 WINDOWS = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, commit_window=10, reveal_window=10,

@@ -7,7 +7,7 @@ once it exits) and its peak resident memory.
 The demo and the benchmarks use it as a library; as a script it supervises a cast described in a JSON file until
 SIGTERM or Ctrl-C:
 
-    python -m harness.supervisor cast.json     # [{"label": ..., "argv": [...], "env": {...}, "log": PATH}, ...]
+    python -m crucible.simulation.supervisor cast.json     # [{"label": ..., "argv": [...], "env": {...}, "log": PATH}, ...]
 """
 
 from __future__ import annotations
@@ -283,7 +283,7 @@ def process_cpu_seconds(pid: int) -> float:
 def main(argv: list[str]) -> int:
     """Supervises the cast in a JSON file until SIGTERM or Ctrl-C, then stops every role."""
     if len(argv) != 1:
-        print("usage: python -m harness.supervisor CAST.json", file=sys.stderr)
+        print("usage: python -m crucible.simulation.supervisor CAST.json", file=sys.stderr)
         return 2
     try:
         specs = [RoleSpec(label=r["label"], argv=list(r["argv"]), env={**os.environ, **r.get("env", {})},

@@ -1,7 +1,7 @@
 """A cast of roles on one local network (demo, network benchmark, soak, the multi-process test): honest and cheating
 miners, honest, lazy and accusing validators, each its own OS process with its own keystore, data dir (journal, work
 files, log) and console log, started by the supervisor. Honest roles run the shipped commands (`crucible miner run`,
-`crucible validator run`); dishonest ones run the same code with the harness's node (`python -m harness.process`).
+`crucible validator run`); dishonest ones run the same code with the simulation's nodes (`python -m crucible.simulation.process`).
 
 Dev account 0 is the sponsor; roles take accounts 1.. in plan order.
 """
@@ -22,7 +22,7 @@ from crucible.chain.client import ChainClient
 from crucible.localnet.network import LocalNetwork
 from crucible.paths import REPO_ROOT
 from crucible.protocol import ledger
-from harness.supervisor import RoleSpec
+from crucible.simulation.supervisor import RoleSpec
 
 KEYSTORE_PASSWORD = "crucible-local-cast"  # throwaway dev keys on a local chain
 # A light scrypt cost for the cast's keystores (the default takes a second and 256 MiB per start, times 25 roles).
@@ -36,7 +36,7 @@ class Role:
 
     label: str
     kind: str  # "miner" | "validator"
-    behaviour: str  # "honest", a cheat's name (crucible.adversary.CHEATS), "lazy", "false accuser"
+    behaviour: str  # "honest", a cheat's name (crucible.simulation.adversary.CHEATS), "lazy", "false accuser"
     index: int  # dev account index
     address: str
     data_dir: Path
@@ -90,7 +90,7 @@ def role_env(*, rpc_url: str, deployment: Path, keystore: Path, ipfs_api: str) -
 
 def command(role: Role, *, poll: float, miner_stake_cru: int = 300, validator_stake_cru: int = 200,
             aggregate: bool = True) -> list[str]:  # fmt: skip
-    """The role's command line: the shipped command for honest roles, harness.process for the others."""
+    """The role's command line: the shipped command for honest roles, crucible.simulation.process for the others."""
     common = ["--data-dir", str(role.data_dir), "--poll", f"{poll:g}"]
     if role.kind == "miner":
         common += ["--stake", str(miner_stake_cru), "--slots-per-round", "1"]
@@ -98,12 +98,12 @@ def command(role: Role, *, poll: float, miner_stake_cru: int = 300, validator_st
             return [sys.executable, "-m", "crucible", "miner", "run", *common,
                     *([] if aggregate else ["--no-aggregate"])]  # fmt: skip
         # A cheater never aggregates here: a cheating aggregate would only delay each round by a dispute.
-        return [sys.executable, "-m", "harness.process", "miner", "--cheat", role.behaviour, "--no-aggregate", *common]
+        return [sys.executable, "-m", "crucible.simulation.process", "miner", "--cheat", role.behaviour, "--no-aggregate", *common]
     common += ["--stake", str(validator_stake_cru)]
     if role.honest:
         return [sys.executable, "-m", "crucible", "validator", "run", *common]
     behaviour = "false-accuser" if role.behaviour == ACCUSER else role.behaviour
-    return [sys.executable, "-m", "harness.process", "validator", "--behaviour", behaviour, *common]
+    return [sys.executable, "-m", "crucible.simulation.process", "validator", "--behaviour", behaviour, *common]
 
 
 def specs(net: LocalNetwork, roles: list[Role], root: Path, *, poll: float,

@@ -1,10 +1,10 @@
 """The simulation's roles as processes of their own: a cheating miner, a lazy validator or a false accuser runs like
 `crucible miner run` / `crucible validator run` (same options, lock file, journal identity, signals, log file), with
-the harness's node in place of the shipped one. The demo, the benchmarks and the tests start them through the
-supervisor (harness/supervisor.py); the shipped CLI never imports this.
+the simulation's node in place of the shipped one. The demo, the benchmarks and the tests start them through the
+supervisor (crucible/simulation/supervisor.py); the shipped CLI never imports this.
 
-    python -m harness.process miner --cheat "lazy (skipped step)" --data-dir DIR --stake 300 --no-aggregate
-    python -m harness.process validator --behaviour lazy --data-dir DIR --stake 200
+    python -m crucible.simulation.process miner --cheat "lazy (skipped step)" --data-dir DIR --stake 300 --no-aggregate
+    python -m crucible.simulation.process validator --behaviour lazy --data-dir DIR --stake 200
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 import click
 
-from crucible.adversary import CHEATS
 from crucible.cli.context import Settings
 from crucible.cli.main import CrucibleGroup
 from crucible.cli.params import JOB_ID, RPC_URL
 from crucible.cli.roles import run_miner, run_validator, with_common_options
+from crucible.simulation.adversary import CHEATS
 
 BEHAVIOURS = ("lazy", "false-accuser")
 
@@ -42,8 +42,8 @@ def sim(ctx: click.Context, rpc_url: str, deployment: Path | None, keystore: Pat
 @click.option("--no-aggregate", is_flag=True, help="Never claim aggregation slots (else it re-submits the base).")
 @click.pass_obj
 def cheating_miner(settings: Settings, cheat: str, **options: Any) -> None:
-    """A miner that commits work done with CHEAT (harness.actors.CheatingMiner)."""
-    from harness.actors import CheatingMiner  # noqa: PLC0415 - torch loads only when a role runs
+    """A miner that commits work done with CHEAT (crucible.simulation.actors.CheatingMiner)."""
+    from crucible.simulation.actors import CheatingMiner  # noqa: PLC0415 - torch loads only when a role runs
 
     run_miner(settings, partial(CheatingMiner, cheat=cheat), **options)
 
@@ -55,11 +55,11 @@ def cheating_miner(settings: Settings, cheat: str, **options: Any) -> None:
 @click.option("--no-settle", is_flag=True, help="Do not act as a keeper (settling, vacating).")
 @click.pass_obj
 def dishonest_validator(settings: Settings, behaviour: str, **options: Any) -> None:
-    """A validator that votes without replaying (harness.actors.LazyValidator / FalseAccuser)."""
-    from harness.actors import FalseAccuser, LazyValidator  # noqa: PLC0415
+    """A validator that votes without replaying (crucible.simulation.actors.LazyValidator / FalseAccuser)."""
+    from crucible.simulation.actors import FalseAccuser, LazyValidator  # noqa: PLC0415
 
     run_validator(settings, LazyValidator if behaviour == "lazy" else FalseAccuser, **options)
 
 
 if __name__ == "__main__":
-    sim(prog_name="python -m harness.process")
+    sim(prog_name="python -m crucible.simulation.process")
