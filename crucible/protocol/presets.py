@@ -56,19 +56,45 @@ def scaled_windows(window: int) -> Windows:
 
 
 PRESETS: dict[str, ChainPreset] = {
-    "local": ChainPreset("local", 1.0, Windows(), epoch_blocks=100, unbonding_blocks=400,
-                         what="a local chain, a block a second (network up's defaults)"),  # fmt: skip
+    "local": ChainPreset(
+        "local",
+        1.0,
+        Windows(),
+        epoch_blocks=100,
+        unbonding_blocks=400,
+        what="a local chain, a block a second (network up's defaults)",
+    ),  # fmt: skip
     "l2-2s": ChainPreset(
-        "l2-2s", 2.0,
-        Windows(submit_window=1_800, seed_delay=5, checkpoint_reveal_window=60, commit_window=300, reveal_window=150,
-                unseal_window=60, round_claim_window=1_800),
-        epoch_blocks=5_400, unbonding_blocks=43_200, what="an L2 with 2 s blocks",
+        "l2-2s",
+        2.0,
+        Windows(
+            submit_window=1_800,
+            seed_delay=5,
+            checkpoint_reveal_window=60,
+            commit_window=300,
+            reveal_window=150,
+            unseal_window=60,
+            round_claim_window=1_800,
+        ),
+        epoch_blocks=5_400,
+        unbonding_blocks=43_200,
+        what="an L2 with 2 s blocks",
     ),  # fmt: skip
     "l1-12s": ChainPreset(
-        "l1-12s", 12.0,
-        Windows(submit_window=300, seed_delay=2, checkpoint_reveal_window=10, commit_window=50, reveal_window=25,
-                unseal_window=10, round_claim_window=300),
-        epoch_blocks=900, unbonding_blocks=7_200, what="Ethereum L1, 12 s slots",
+        "l1-12s",
+        12.0,
+        Windows(
+            submit_window=300,
+            seed_delay=2,
+            checkpoint_reveal_window=10,
+            commit_window=50,
+            reveal_window=25,
+            unseal_window=10,
+            round_claim_window=300,
+        ),
+        epoch_blocks=900,
+        unbonding_blocks=7_200,
+        what="Ethereum L1, 12 s slots",
     ),  # fmt: skip
 }
 

@@ -223,7 +223,7 @@ class RpcRelay:
             if number is not None:
                 if number > head:
                     return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32000, "message": "header not found"}}
-                params = params[:position] + [hex(number)] + params[position + 1:]
+                params = params[:position] + [hex(number)] + params[position + 1 :]
         reply = json.loads(await self._forward(json.dumps({**request, "params": params}).encode()))
         return dict(reply)
 
