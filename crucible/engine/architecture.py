@@ -38,9 +38,10 @@ def resolve_model(model: str | ModelConfig) -> ModelConfig:
 
 
 def model_label(model: str | ModelConfig) -> str:
-    """The model's name in a tolerance profile: the preset name, or "hf-<arch>" for a config file's model."""
+    """The model's name in a tolerance profile: a built-in preset's name, or "hf-<arch>" for a Hugging Face model
+    (preset or config file: a file has no name, and the architecture's code is what decides the arithmetic)."""
     if isinstance(model, str):
-        return model
+        return hf.PRESETS[model].label() if model in hf.PRESETS else model
     if isinstance(model, HFModelSpec):
         return model.label()
     return next((name for name, cfg in PRESETS.items() if cfg == model), "custom")
