@@ -30,8 +30,8 @@ from crucible.protocol import ledger
 from crucible.protocol.timelines import longest_resolution
 from crucible.protocol.types import JobKind, JobParams, Windows
 from crucible.reports import submissions, verdicts
+from crucible.simulation.cast import build_cast
 from crucible.sponsor import post_job
-from harness.cast import build_cast
 
 CHEATS = ["lazy (skipped step)", "data substitution", "noisy weights", "learning-rate cheat", "stale result"]
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import torch
 
-from crucible.adversary import CHEATS, run_cheat
 from crucible.engine.calibrate import calibrate
 from crucible.engine.compare import Tolerance
 from crucible.engine.data import make_dataset
@@ -29,6 +28,7 @@ from crucible.engine.determinism import configure
 from crucible.engine.model import PRESETS, build_model
 from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, Trainer, load_checkpoint, run_segment
+from crucible.simulation.adversary import CHEATS, run_cheat
 
 KINDS = ("pretrain", "sft", "dpo", "grpo")
 MINER = "0x" + "33" * 20

@@ -35,13 +35,13 @@ from typing import Any
 
 import torch
 
-from crucible.adversary import HalfBatch, LowerPrecision, OtherData
 from crucible.engine.compare import Tolerance
 from crucible.engine.data import BatchKey, batch_digest, batch_indices, make_dataset, select
 from crucible.engine.determinism import configure, device_class
 from crucible.engine.model import PRESETS, build_model
 from crucible.engine.segment import HONEST, SegmentRun, SegmentSpec, StepPolicy, run_segment
 from crucible.engine.window import WINDOW_STEPS, replay_window, serve_states, window_bounds
+from crucible.simulation.adversary import HalfBatch, LowerPrecision, OtherData
 
 MINER = "0x" + "55" * 20
 PERMISSIVE = Tolerance(rel_update_error=1e9, rel_update_error_tensor=1e9, norm_ratio=1e9, loss_rel=1e9, logprob_abs=1e9)

@@ -16,6 +16,7 @@ CHECKED=(
   crucible/cli/data.py crucible/cli/dashboard.py
   crucible/dashboard
   tests/chain/test_packaged_abis.py tests/cli/test_data_commands.py tests/test_wheel.py tests/test_dashboard.py
+  tests/test_layering.py crucible/simulation/__init__.py
 )
 echo "== ruff check (whole tree: pyflakes)"
 ruff check --select F --quiet .

@@ -13,8 +13,8 @@ from crucible.localnet.anvil import AnvilNode
 from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork, start_local_network
 
-# Short epochs keep the tests quick: jobs use windows that resolve within 172 blocks (tests/protocol/roles.py FAST).
-TEST_PROTOCOL = ProtocolParams(unbonding_period_blocks=700, epoch_blocks=200)
+# Short epochs keep the tests quick: jobs use windows that resolve within 220 blocks (tests/protocol/roles.py FAST).
+TEST_PROTOCOL = ProtocolParams(unbonding_period_blocks=1_000, epoch_blocks=300)  # unbonding > 3 epochs
 
 
 @pytest.fixture(scope="module")

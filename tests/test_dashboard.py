@@ -25,7 +25,7 @@ from crucible.localnet.drive import drive, job_settled
 from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork
 from crucible.paths import REPO_ROOT
-from harness.actors import CheatingMiner
+from crucible.simulation.actors import CheatingMiner
 from tests.process import CRUCIBLE, crucible_env, spawn, wait_for
 from tests.protocol.roles import activate, make_miner, make_validator, post
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from crucible.demo import PARAMS, loss_figure, summary_markdown
+from crucible.simulation.demo import PARAMS, loss_figure, summary_markdown
 
 CRU = 10**18
 

@@ -26,7 +26,7 @@ from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork
 from crucible.paths import REPO_ROOT
 
-LEFT_OUT = ("solcx", "py_solc_x", "crucible", "miner", "validator", "harness", "tests")
+LEFT_OUT = ("solcx", "py_solc_x", "crucible", "miner", "validator", "tests")
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,7 @@ def test_the_wheel_carries_the_abis_the_page_and_no_compiler_dependency(wheel: P
     assert "crucible/abi/build.json" in names and "crucible/dashboard/page.html" in names
     assert "crucible/schemas/manifest.json" in names and "miner/daemon.py" in names and "validator/daemon.py" in names
     assert not any(n.startswith(("contracts/", "harness/", "tests/", "node_modules/")) for n in names)
+    assert "crucible/simulation/demo.py" in names, "`crucible demo` stays a command, so its simulation ships"
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert not [r for r in requires if "solc" in r and "extra ==" not in r], (

@@ -161,11 +161,12 @@ class Validator(Node):
         _, audit_attempt, committee_attempt = ledger.attempts_of(self.client, job_id, round_, slot)
         t = ledger.timeline_of(self.client, job_id, round_, slot)
         block = self.block() + 1  # the block a draw sent now lands in
-        if view.audit_drawn <= audit_attempt and t.panel_seed_block < block <= t.commit_end:
+        windows = self.job(job_id).record.params.windows
+        if view.audit_drawn <= audit_attempt and t.panel_seed_block < block <= windows.draw_deadline(t.commit_end):
             self._keeper(f"draw audit panel {audit_attempt} of {job_id}/{round_}/{slot}",
                          self.client.ledger.functions.drawSeats(job_id, round_, slot, Panel.AUDIT))  # fmt: skip
         if (view.contested and block > t.unseal_end and view.committee_drawn <= committee_attempt
-                and t.committee_seed_block < block <= t.dispute_commit_end):  # fmt: skip
+                and t.committee_seed_block < block <= windows.draw_deadline(t.dispute_commit_end)):  # fmt: skip
             self._keeper(f"draw committee {committee_attempt} of {job_id}/{round_}/{slot}",
                          self.client.ledger.functions.drawSeats(job_id, round_, slot, Panel.COMMITTEE))  # fmt: skip
 

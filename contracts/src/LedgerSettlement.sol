@@ -9,6 +9,7 @@ import {Commitments} from "./libraries/Commitments.sol";
 import {Outcomes} from "./libraries/Outcomes.sol";
 import {Payouts} from "./libraries/Payouts.sol";
 import {Sampling} from "./libraries/Sampling.sol";
+import {Timelines} from "./libraries/Timelines.sol";
 import {SeatFlags} from "./libraries/SeatFlags.sol";
 
 /// @title LedgerSettlement
@@ -74,7 +75,10 @@ contract LedgerSettlement is LedgerStorage {
             if (block.number <= d.seedBlock) revert LedgerTooEarly(key, d.seedBlock + 1, block.number);
             revert LedgerRandomnessMissing(key, d.seedBlock);
         }
-        if (block.number > d.commitEnd) revert LedgerDeadlinePassed(key, d.commitEnd, block.number);
+        // Every drawn seat keeps at least half the commit window to judge and commit (a late draw, by a slow keeper
+        // or an attacker timing it, must never make an honest holder's silence slashable).
+        uint256 drawEnd = Timelines.drawDeadline(d.commitEnd, job.hot.commitWindow);
+        if (block.number > drawEnd) revert LedgerDeadlinePassed(key, drawEnd, block.number);
         _seat(key, s.miner, panel, d, job.params.validatorSlash);
     }
 

@@ -90,12 +90,11 @@ contract AuditFindings is LedgerStory {
         for (uint16 slot; slot < 5; ++slot) {
             ILedgerTypes.Commitment memory c = claimAndSubmit(job, 0, slot, miner, HONEST);
             seed(job, 0, slot);
-            if (slot != 2) revealSampled(job, 0, slot, miner, HONEST, c); // its IPFS node was down for slot 2
+            if (slot == 2) continue; // its IPFS node was down for slot 2
+            revealSampled(job, 0, slot, miner, HONEST, c);
+            auditWith(job, 0, slot, pass3()); // drawn at once: a panel is drawn in the first half of its commit window
         }
         vm.assertEq(stakes.stakeOf(miner).locked, 100 ether, "all stake locked");
-        for (uint16 slot; slot < 5; ++slot) {
-            if (slot != 2) auditWith(job, 0, slot, pass3());
-        }
         vm.roll(block.number + 200);
         ledger.settleSubmission(job, 0, 2); // settled first, while every other slot is still open
         vm.assertEq(uint256(outcome(job, 2)), uint256(ILedgerTypes.Outcome.RejectedWithheld), "the missed slot");
@@ -404,6 +403,62 @@ contract AuditFindings is LedgerStory {
         settleAfterUnseal(jobId, 0);
         ledger.settleSeat(jobId, 0, 0, AUDIT, 2);
         vm.assertEq(staked(silent), 290 ether, "a drawn seat that never commits is slashed");
+    }
+
+    // ------------------------------------------------------------ found in CI: a draw timed at the last block
+
+    /// @dev The attacker (or just a slow keeper) draws the panel in the last block of the commit window: the honest
+    /// holders cannot commit in time and silence is slashed. Refused: a panel is drawn no later than half the commit
+    /// window before its end; the undrawn attempt fails without a verdict and the next attempt re-draws with time.
+    function test_aDrawTimedAtTheEndOfTheCommitWindow_isRefused_andTheReDrawLeavesTimeToCommit() public {
+        submitAndReveal(jobId, 0, minerA, HONEST);
+        ILedgerTypes.Timeline memory t = timeline(jobId, 0, 0);
+        uint256 drawEnd = t.commitEnd - defaultParams().windows.commitWindow / 2;
+        vm.roll(drawEnd + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILedgerTypes.LedgerDeadlinePassed.selector, subject(jobId, 0, 0), drawEnd, drawEnd + 1)
+        );
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        // Attempt 1 opens after the first panel's reveal window; its seed block is fixed in advance.
+        vm.roll(t.revealEnd + 1);
+        ILedgerTypes.Timeline memory retry = timeline(jobId, 0, 0);
+        vm.assertGt(retry.panelSeedBlock, t.revealEnd, "the re-draw's seed lies after the failed attempt");
+        recordAt(retry.panelSeedBlock);
+        vm.roll(retry.panelSeedBlock + 1);
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        ILedgerTypes.Seat memory seat = ledger.seatOf(subject(jobId, 0, 0), AUDIT, 3); // attempt 1's first seat
+        vm.assertEq(uint256(seat.attempt), 1, "a second attempt");
+        vm.assertGe(seat.commitEnd - block.number, defaultParams().windows.commitWindow / 2, "time left to commit");
+        auditAndSettleAttempt1(seat.commitEnd);
+        vm.assertEq(uint256(outcome(jobId, 0)), uint256(ILedgerTypes.Outcome.Accepted), "honest work judged and paid");
+    }
+
+    /// @dev Whenever a draw lands, every drawn seat has at least half the commit window left.
+    function testFuzz_everyDrawnSeatHasHalfTheCommitWindow(uint256 lateness) public {
+        submitAndReveal(jobId, 0, minerA, HONEST);
+        ILedgerTypes.Timeline memory t = timeline(jobId, 0, 0);
+        uint256 window = defaultParams().windows.commitWindow;
+        vm.roll(bound(lateness, block.number, t.commitEnd));
+        if (block.number > t.commitEnd - window / 2) {
+            vm.expectRevert();
+            ledger.drawSeats(jobId, 0, 0, AUDIT);
+            return;
+        }
+        ledger.drawSeats(jobId, 0, 0, AUDIT);
+        for (uint8 i; i < 3; ++i) {
+            vm.assertGe(ledger.seatOf(subject(jobId, 0, 0), AUDIT, i).commitEnd - block.number, window / 2, "time to commit");
+        }
+    }
+
+    function auditAndSettleAttempt1(uint256 commitEnd) internal {
+        for (uint256 seat = 3; seat < 6; ++seat) {
+            commitSeat(jobId, 0, 0, AUDIT, seat, PASS);
+        }
+        vm.roll(commitEnd + 1);
+        for (uint256 seat = 3; seat < 6; ++seat) {
+            revealSeat(jobId, 0, 0, AUDIT, seat, PASS);
+        }
+        settleAfterUnseal(jobId, 0);
     }
 
     // ------------------------------------------------------------ F-16: parameter gaps, silent clamps

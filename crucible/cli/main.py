@@ -87,7 +87,7 @@ cli.add_command(dashboard)
 def demo(run_dir: Path | None) -> None:
     """Run the local network demo end to end and write its summary."""
     from crucible.cli.output import console
-    from crucible.demo import default_run_dir, run_demo
+    from crucible.simulation.demo import default_run_dir, run_demo
 
     summary = run_demo(run_dir or default_run_dir(), console)
     if not summary.get("books_balance"):

@@ -116,6 +116,11 @@ class Windows:
     def from_abi(cls, raw: Any) -> Windows:
         return cls(*(int(v) for v in _values(raw)))
 
+    def draw_deadline(self, commit_end: int) -> int:
+        """The last block a panel committing until `commit_end` may be drawn (Timelines.drawDeadline): every drawn
+        seat keeps half the commit window to judge and commit."""
+        return commit_end - self.commit_window // 2
+
 
 @dataclass(frozen=True)
 class StakeInfo:

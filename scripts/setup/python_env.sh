@@ -18,6 +18,11 @@ PY
 )"
 KEY="$( { python3 --version; echo "$DEPS_TEXT"; } | sha256sum | cut -c1-16)"
 VENV="$CACHE/venv/$KEY"
+mkdir -p "$CACHE/venv"
+# Two setups at once (two clones, or a test and a user) must not build the same venv over each other: the second
+# waits for the first and then finds it complete. (A venv is not relocatable, so it cannot be built aside and moved.)
+exec {LOCK}>"$VENV.lock"
+flock "$LOCK"
 if [[ ! -x "$VENV/bin/python" ]] || [[ ! -f "$VENV/.complete" ]]; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
@@ -26,4 +31,5 @@ if [[ ! -x "$VENV/bin/python" ]] || [[ ! -f "$VENV/.complete" ]]; then
   "$VENV/bin/python" -m pip install -q "${DEPS[@]}" >&2
   touch "$VENV/.complete"
 fi
+flock -u "$LOCK"
 echo "$VENV"

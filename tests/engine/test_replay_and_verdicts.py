@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from crucible.adversary import CHEATS, run_cheat
 from crucible.chain.merkle import MerkleTree, checkpoint_leaf
 from crucible.engine.calibrate import calibrate
 from crucible.engine.compare import Tolerance
@@ -16,6 +15,7 @@ from crucible.engine.determinism import configure
 from crucible.engine.model import GPTConfig
 from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, run_segment
+from crucible.simulation.adversary import CHEATS, run_cheat
 
 from .conftest import KINDS, MINER
 

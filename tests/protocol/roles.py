@@ -22,8 +22,10 @@ from miner.daemon import Miner, MinerConfig
 from validator.daemon import Validator, ValidatorConfig
 
 CPU = torch.device("cpu")
-# Every role's transaction mines a block of its own on the test chain, so windows are sized in transactions too.
-FAST = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, commit_window=10, reveal_window=10,
+# Every role's transaction mines a block of its own on the test chain, so windows are sized in transactions too: a
+# seat drawn at the draw deadline keeps commit_window / 2 = 8 blocks, while a pass of three miners and three
+# validators can send that many transactions before the holder's turn (a tighter window once slashed an honest seat).
+FAST = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, commit_window=16, reveal_window=12,
                unseal_window=4, round_claim_window=60)  # fmt: skip
 
 

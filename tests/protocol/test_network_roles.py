@@ -16,7 +16,7 @@ from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
 from crucible.protocol.plants import Plant
 from crucible.protocol.types import Outcome, Panel
-from harness.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
+from crucible.simulation.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
 from tests.protocol.roles import (
     activate,
     earned,

@@ -10,19 +10,19 @@ import pytest
 import torch
 from eth_utils import keccak
 
-from crucible.adversary import run_cheat
 from crucible.artifacts.store import ArtifactStore, sha256
 from crucible.chain.client import ChainClient
 from crucible.engine.compare import Tolerance
-from crucible.errors import IpfsUnavailable
 from crucible.engine.data import dataset_bytes, make_dataset
 from crucible.engine.determinism import configure
 from crucible.engine.jobspec import JobSpec
 from crucible.engine.model import PRESETS, build_model
 from crucible.engine.segment import run_segment
+from crucible.errors import IpfsUnavailable
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
 from crucible.protocol.types import JobContent, JobKind, JobParams, Outcome, Panel, Verdict
+from crucible.simulation.adversary import run_cheat
 from crucible.staking import add_stake
 from miner.work import answer_audit, mine_slot
 from tests.protocol.roles import FAST, activate, record_randomness_at

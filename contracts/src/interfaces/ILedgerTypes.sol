@@ -11,7 +11,8 @@ pragma solidity ^0.8.24;
 ///   seedBlock = S + w.seedDelay * (k + 1)   randomness recorded in that block (try k; a try nobody recorded is
 ///                                           retried and forces an audit; after MAX_SEED_ATTEMPTS: Unverified)
 ///   revealDeadline = seedBlock + w.checkpointRevealWindow        an audited miner reveals the sampled checkpoints
-///   commitEnd = revealDeadline + w.commitWindow                  drawn audit seats commit verdict hashes
+///   commitEnd = revealDeadline + w.commitWindow                  drawn audit seats commit verdict hashes (a panel
+///                                           is drawn no later than commitEnd - w.commitWindow / 2, committees too)
 ///   revealEnd = commitEnd + w.revealWindow                       audit seats reveal
 ///     (a panel with no revealed verdict is re-drawn: panelSeedBlock = revealEnd + seedDelay, one more
 ///      commit and reveal window, up to MAX_PANEL_ATTEMPTS panels; then Unverified)

@@ -78,7 +78,8 @@ interface IWorkLedger is IJobTypes, ILedgerTypes {
     // ------------------------------------------------------------ validators
 
     /// @notice Draws the seats of a panel's current attempt from the stake snapshot of its seed block's epoch
-    /// (stake-weighted, without replacement, never the subject's miner). Anyone may; once per attempt.
+    /// (stake-weighted, without replacement, never the subject's miner). Anyone may; once per attempt; no later than
+    /// half the commit window before its end (Timelines.drawDeadline), so every drawn seat has time to commit.
     function drawSeats(uint256 jobId, uint16 round, uint16 slot, Panel panel) external;
 
     /// @notice A drawn validator commits keccak of its verdict (see LedgerLens.verdictCommitment); all 256 bits are

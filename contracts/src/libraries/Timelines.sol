@@ -78,6 +78,13 @@ library Timelines {
         return uint8(attempt < MAX_PANEL_ATTEMPTS ? attempt : MAX_PANEL_ATTEMPTS - 1);
     }
 
+    /// @notice The last block at which a panel whose commits end at `commitEnd` may still be drawn: half the commit
+    /// window before its end. A seat drawn later could not commit in time through no fault of its holder, and silence
+    /// is slashed; a panel nobody drew by then fails without a verdict and the next attempt re-draws from its seed.
+    function drawDeadline(uint256 commitEnd, uint256 commitWindow) internal pure returns (uint256) {
+        return commitEnd - commitWindow / 2;
+    }
+
     /// @notice Blocks from a claim to the last block at which that claim's settlement can still be undecided.
     function longestResolution(IJobTypes.Windows memory w) internal pure returns (uint256) {
         ILedgerTypes.Timeline memory t =

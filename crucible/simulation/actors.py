@@ -16,13 +16,13 @@ from typing import Any
 
 import torch
 
-from crucible.adversary import CHEATS, run_cheat
 from crucible.engine.segment import SegmentRun, SegmentSpec
 from crucible.journal import Entry
 from crucible.protocol import ledger
 from crucible.protocol.jobs import LoadedJob, round_base
 from crucible.protocol.plants import Plant, PlantSet
 from crucible.protocol.types import SlotStatus, SubjectView, Timeline, Verdict
+from crucible.simulation.adversary import CHEATS, run_cheat
 from miner.daemon import Miner, weights_bytes
 from miner.windows import WindowSource
 from validator.audit import AuditReport

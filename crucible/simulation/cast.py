@@ -13,7 +13,7 @@ from crucible.artifacts.store import ArtifactStore
 from crucible.journal import Journal
 from crucible.localnet.network import LocalNetwork
 from crucible.node import Node
-from harness.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
+from crucible.simulation.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
 from miner.daemon import Miner, MinerConfig
 from validator.daemon import Validator, ValidatorConfig
 

@@ -26,19 +26,19 @@ from rich.table import Table  # noqa: E402
 from crucible.artifacts.store import ArtifactStore  # noqa: E402
 from crucible.chain.client import ChainClient  # noqa: E402
 from crucible.chain.deployment import ProtocolParams  # noqa: E402
+from crucible.engine.bundle import fetch_manifest  # noqa: E402
 from crucible.engine.evaluate import eval_loss  # noqa: E402
+from crucible.errors import CrucibleError  # noqa: E402
 from crucible.localnet.drive import drive, job_settled  # noqa: E402
 from crucible.localnet.network import LocalNetwork, start_local_network  # noqa: E402
 from crucible.protocol import ledger  # noqa: E402
-from crucible.engine.bundle import fetch_manifest  # noqa: E402
-from crucible.errors import CrucibleError  # noqa: E402
 from crucible.protocol.events import JobCompleted, fetch  # noqa: E402
 from crucible.protocol.jobs import accepted_aggregate_cid, fetch_weights, load_job, round_base, submission  # noqa: E402
 from crucible.protocol.types import JobKind, JobParams, Outcome, Windows  # noqa: E402
 from crucible.reports import rewards, slashes, submissions  # noqa: E402
+from crucible.simulation.cast import Role, build_cast  # noqa: E402
 from crucible.sponsor import post_job  # noqa: E402
 from crucible.units import cru  # noqa: E402
-from harness.cast import Role, build_cast  # noqa: E402
 
 CHEATS = ["lazy (skipped step)", "data substitution"]
 WINDOWS = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, commit_window=10, reveal_window=10,
