@@ -14,7 +14,6 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from crucible.adversary import run_cheat
 from crucible.engine import hf
 from crucible.engine.architecture import build_job_model, initial_weights, model_config_from_json
 from crucible.engine.checkpoint import checkpoint_digest, checkpoint_to_bytes, digest, to_bytes
@@ -26,6 +25,7 @@ from crucible.engine.model import PRESETS as GPT_PRESETS
 from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, load_checkpoint, model_spec, run_segment
 from crucible.errors import ModelConfigError
+from crucible.simulation.adversary import run_cheat
 
 from .conftest import MINER
 
