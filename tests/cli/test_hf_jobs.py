@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -24,7 +25,7 @@ from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork
 from crucible.protocol.jobs import load_job, round_base
 
-TINY_GPT2 = {"vocab_size": 32, "n_positions": 32, "n_embd": 32, "n_layer": 2, "n_head": 2}
+TINY_GPT2: dict[str, Any] = {"vocab_size": 32, "n_positions": 32, "n_embd": 32, "n_layer": 2, "n_head": 2}
 
 
 @pytest.fixture
@@ -44,7 +45,8 @@ def _sponsor_model(tmp_path: Path, seed: int = 4) -> tuple[Path, Path, torch.nn.
 
     config = transformers.GPT2Config(**TINY_GPT2)
     torch.manual_seed(seed)
-    net = transformers.AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()  # dropout off
+    net = transformers.AutoModelForCausalLM.from_config(config, attn_implementation="eager")  # type: ignore[no-untyped-call]
+    net.eval()  # dropout off
     net.save_pretrained(tmp_path / "my-model")  # safetensors, the tied head left out
     return tmp_path / "my-model" / "config.json", tmp_path / "my-model" / "model.safetensors", net
 
@@ -54,8 +56,8 @@ def test_the_cli_offers_exactly_the_engines_hf_presets() -> None:
 
 
 def test_an_hf_preset_job_is_pinned_and_round_0_is_the_seeded_model(
-    env, network: LocalNetwork, kubo: KuboNode, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    env: dict[str, str], network: LocalNetwork, kubo: KuboNode, tmp_path: Path
+) -> None:
     # The sponsor calibrates the architecture first; the profile names it "hf-llama" and the job accepts it.
     profile = tmp_path / "hf-llama.json"
     calibrated = CliRunner().invoke(cli, ["engine", "calibrate", "--kind", "sft", "--model", "hf-llama-tiny",
@@ -79,8 +81,8 @@ def test_an_hf_preset_job_is_pinned_and_round_0_is_the_seeded_model(
 
 
 def test_sponsor_weights_are_pinned_and_round_0_starts_from_them(
-    env, network: LocalNetwork, kubo: KuboNode, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    env: dict[str, str], network: LocalNetwork, kubo: KuboNode, tmp_path: Path
+) -> None:
     config_path, weights_path, net = _sponsor_model(tmp_path)
     created = CliRunner().invoke(cli, ["--json", "job", "create", "--kind", "pretrain", "--model-config",
                                        str(config_path), "--base-weights", str(weights_path), "--compute-cost", "5"],
@@ -104,8 +106,8 @@ def test_sponsor_weights_are_pinned_and_round_0_starts_from_them(
 
 
 def test_own_data_is_laid_out_for_the_config_and_the_model_grows_to_its_tokenizer(
-    env, network: LocalNetwork, kubo: KuboNode, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    env: dict[str, str], network: LocalNetwork, kubo: KuboNode, tmp_path: Path
+) -> None:
     config_path, weights_path, _ = _sponsor_model(tmp_path)
     source = tmp_path / "qa.jsonl"
     source.write_text("".join(json.dumps({"prompt": f"double {i}:", "response": f" {2 * i}"}) + "\n" for i in range(8)))
@@ -127,8 +129,8 @@ def test_own_data_is_laid_out_for_the_config_and_the_model_grows_to_its_tokenize
 
 
 def test_a_model_or_weights_that_do_not_fit_are_one_line_with_nothing_pinned_or_sent(
-    env, network: LocalNetwork, kubo: KuboNode, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    env: dict[str, str], network: LocalNetwork, kubo: KuboNode, tmp_path: Path
+) -> None:
     config_path, weights_path, net = _sponsor_model(tmp_path)
 
     def write(name: str, data: object) -> str:
