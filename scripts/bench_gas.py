@@ -81,12 +81,13 @@ class Bench:
         self.w3.provider.make_request("anvil_impersonateAccount", [address])  # type: ignore[arg-type]
         return address
 
-    def tx(self, label: str | None, fn: object, sender: str, *, story: str | None = None, gas: int | None = None) -> dict:  # type: ignore[type-arg]
+    def tx(self, label: str | None, fn: object, sender: str, *, story: str | None = None, gas: int | None = None,
+           story_label: str | None = None) -> dict:  # type: ignore[type-arg]
         receipt = self.client.transact(fn, sender=sender, gas=gas)  # type: ignore[arg-type]
         if label:
             self.gas[label].append(int(receipt["gasUsed"]))
         if story:
-            self.lifecycle[story].append((label or "?", int(receipt["gasUsed"])))
+            self.lifecycle[story].append((story_label or label or "?", int(receipt["gasUsed"])))
         return receipt  # type: ignore[return-value]
 
     def record_at(self, block: int, story: str) -> None:
@@ -178,7 +179,7 @@ class Bench:
         self.tx("claim (rewards)", c.vault.functions.claim(), honest, story=work[0][5])
         for who in panelists:
             if c.call(c.vault.functions.claimableOf(who)):
-                self.tx(None, c.vault.functions.claim(), who, story=work[0][5])
+                self.tx(None, c.vault.functions.claim(), who, story=work[0][5], story_label="claim (validators)")
         self.tx("requestUnbond", c.stakes.functions.requestUnbond(100 * 10**18), honest)
         self.mine_to(self.w3.eth.block_number + 1_301)
         self.tx("withdraw", c.stakes.functions.withdraw(), honest)
