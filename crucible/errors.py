@@ -65,6 +65,27 @@ class RpcUnavailable(ChainError, ConnectionError):
     hint = "is the node running? `crucible network up` starts a local one"
 
 
+class RpcErrorResponse(ChainError):
+    """The RPC answered, but with an error that is not a contract's revert: an HTTP error status (overloaded,
+    rate-limited, a proxy without its backend) or a JSON-RPC error for a valid request."""
+
+    hint = "daemons retry on their next pass; for a command, rerun it, or point --rpc-url at a healthier node"
+
+
+class RpcStale(ChainError):
+    """The RPC served an older chain than it already had: a lagging node behind a load balancer, or one resyncing
+    from an old snapshot. Nothing is decided or sent on such a view."""
+
+    hint = "daemons skip the pass until it catches up; if it persists, point --rpc-url at a synced node"
+
+
+class TransactionUnconfirmed(ChainError):
+    """A transaction was sent, but the node gave no receipt for it in time (it stopped mining, lost the transaction,
+    or serves a view from before it)."""
+
+    hint = "daemons re-read the chain on their next pass before sending anything again"
+
+
 class WrongChain(ChainError):
     """The RPC serves a different chain than the deployment file or the command expects."""
 
@@ -653,6 +674,15 @@ class DigestMismatch(ArtifactError):
 
 class MalformedArtifact(ArtifactError, ValueError):
     """An artifact's bytes parse but break its format or schema (bad safetensors, wrong shapes, bad manifest)."""
+
+
+# ---------------------------------------------------------------- local storage
+
+
+class StorageFull(CrucibleError):
+    """A file could not be written because its disk is full (or the process hit its file-size limit)."""
+
+    hint = "free space there; the step that failed left nothing half-written and is retried"
 
 
 # ---------------------------------------------------------------- not errors

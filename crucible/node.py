@@ -7,11 +7,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import requests
 import torch
 from web3.contract.contract import ContractFunction
+from web3.exceptions import Web3RPCError
 
 from crucible.artifacts.store import ArtifactStore
 from crucible.chain.client import ChainClient
@@ -24,10 +26,13 @@ from crucible.errors import (
     IpfsUnavailable,
     LedgerTooEarly,
     MalformedArtifact,
+    RpcErrorResponse,
+    RpcStale,
     RpcUnavailable,
     Stopping,
+    TransactionUnconfirmed,
 )
-from crucible.journal import Journal
+from crucible.journal import Journal, Lifecycle
 from crucible.protocol import ledger
 from crucible.protocol.jobs import JobRecord, LoadedJob, job_records, load_job
 from crucible.protocol.timelines import randomness_blocks
@@ -35,7 +40,21 @@ from crucible.protocol.types import SubjectFlags, SubjectView, Windows
 from crucible.staking import add_stake, join_validator_set
 from crucible.units import cru
 
-Transient = (RpcUnavailable, IpfsUnavailable)
+# What a pass meets when the RPC or Kubo is away, failing, or behind: the pass ends, nothing else changes, the next
+# pass retries (every step re-reads the chain before acting, so a retry never repeats what already landed).
+JOB = "job"
+
+
+class JobMark(str, Enum):
+    """A job the node will not work on (journaled once, so it is said once)."""
+
+    INVALID = "invalid"
+
+
+# A job's mark never changes (its content is committed on-chain: it never gets better).
+JOB_LIFECYCLE = Lifecycle.of(JOB, {JobMark.INVALID}, {JobMark.INVALID: ()})
+
+Transient = (RpcUnavailable, RpcErrorResponse, RpcStale, TransactionUnconfirmed, IpfsUnavailable)
 
 
 class Node:
@@ -77,21 +96,25 @@ class Node:
         raise NotImplementedError
 
     def safe_tick(self) -> bool:
-        """One pass; an unreachable RPC or Kubo is logged and retried next time (the journal keeps every step)."""
+        """One pass over one consistent view of the chain (its reads are made at the head it starts from); an RPC or
+        Kubo that is away, failing or behind is logged and retried next time (the journal keeps every step)."""
         try:
+            self.client.begin_pass()
             self.tick()
             return True
         except Transient as exc:
             self.log.warning("%s: %s; will retry", type(exc).__name__, exc)
             return False
-        except (requests.ConnectionError, requests.Timeout) as exc:  # a raw web3 read (logs, block number)
-            self.log.warning("RpcUnavailable: lost the RPC at %s (%s); will retry", self.client.rpc_url, type(exc).__name__)
+        except (requests.RequestException, Web3RPCError) as exc:  # a raw web3 request outside the client's wrappers
+            failure = self.client.failure(exc, "a request")
+            self.log.warning("%s: %s; will retry", type(failure).__name__, failure)
             return False
         except CrucibleError as exc:
             # Unexpected, but not a reason to stop serving: the journal holds the state, the next pass retries.
             self.log.error("pass failed: %s: %s", type(exc).__name__, exc)
             return False
         finally:
+            self.client.end_pass()
             self.ticks += 1
 
     def run(
@@ -213,7 +236,7 @@ class Node:
             except (DigestMismatch, MalformedArtifact) as exc:
                 # Content-addressed and committed on-chain: these never get better. Journaled, so it is said once.
                 if self.journal.get(f"job/{job_id}") is None:
-                    self.journal.put(f"job/{job_id}", "job", "invalid", {"reason": str(exc)})
+                    self.journal.put(f"job/{job_id}", JOB, JobMark.INVALID.value, {"reason": str(exc)})
                 raise
         return self._jobs[job_id]
 

@@ -39,12 +39,13 @@ from crucible.errors import (
     LedgerSlotTaken,
     StakeInsufficientFree,
 )
-from crucible.journal import Entry
+from crucible.journal import Entry, Lifecycle
 from crucible.node import Node
 from crucible.protocol import ledger
 from crucible.protocol.events import SubmissionSettled, fetch
 from crucible.protocol.jobs import LoadedJob, accepted_results, round_base
 from crucible.protocol.types import Commitment, JobStatus, SlotStatus, SubjectView, Timeline
+from crucible.storage import writing
 from crucible.units import cru
 from miner.runs import load_run, save_run
 from miner.windows import WindowSource
@@ -75,7 +76,8 @@ TRANSITIONS: dict[SlotState, frozenset[SlotState]] = {
     SlotState.LOST: frozenset(),
     SlotState.EXPIRED: frozenset(),
 }
-FINAL = tuple(s.value for s, nexts in TRANSITIONS.items() if not nexts)
+LIFECYCLE = Lifecycle.of(KIND, {SlotState.CLAIMING}, TRANSITIONS)
+FINAL = LIFECYCLE.final
 
 
 @dataclass
@@ -119,9 +121,8 @@ class Miner(Node):
 
     def move(self, entry: Entry, to: SlotState, data: dict[str, Any] | None = None, note: str = "") -> Entry:
         """Journals a state change, refusing one the state machine does not allow (a bug, not bad input)."""
-        current = SlotState(entry.state)
-        if to not in TRANSITIONS[current]:
-            raise RuntimeError(f"slot {entry.key}: {current.value} -> {to.value} is not a valid move")
+        if not LIFECYCLE.allows(entry.state, to.value):
+            raise RuntimeError(f"slot {entry.key}: {entry.state} -> {to.value} is not a valid move")
         return self.journal.put(entry.key, KIND, to.value, data or {}, note=note)
 
     # ------------------------------------------------------------------ finding work
@@ -130,7 +131,7 @@ class Miner(Node):
         ids = [r.job_id for r in self.job_records()]
         if self.config.jobs is not None:
             ids = [i for i in ids if i in self.config.jobs]
-        return [i for i in ids if not self.invalid_job(i) and ledger.job_state(self.client, i)[1] is JobStatus.ACTIVE]
+        return [i for i in ids if not self.invalid_job(i) and ledger.job_state(self.client, i).status is JobStatus.ACTIVE]
 
     def claim_next(self) -> None:
         for job_id in self.active_jobs():
@@ -138,7 +139,7 @@ class Miner(Node):
                 return
 
     def _claim_in(self, job_id: int) -> bool:
-        _, _, round_ = ledger.job_state(self.client, job_id)
+        round_ = ledger.job_state(self.client, job_id).round
         return any(self._claim(job_id, round_, slot) for slot in self.candidate_slots(job_id, round_))
 
     def candidate_slots(self, job_id: int, round_: int) -> list[int]:
@@ -209,10 +210,15 @@ class Miner(Node):
             return
         job = self.job(d["job"])
         directory = self.config.work_dir / entry.key.replace("/", "-")
+        # A full disk leaves the slot CLAIMED with nothing half-written: the next pass trains again (StorageFull says
+        # where and until which block; nothing is pinned or submitted before the run is whole on disk).
+        full = writing(f"slot {entry.key}'s run (still claimed, retried next pass; submit by block {d['deadline']})",
+                       self.config.work_dir, discard_on_full=directory)  # fmt: skip
         if d["slot"] >= job.record.params.slots_per_round:
             result = self.build_aggregate(job, d["round"])
-            directory.mkdir(parents=True, exist_ok=True)
-            (directory / "aggregate.safetensors").write_bytes(result)
+            with full:
+                directory.mkdir(parents=True, exist_ok=True)
+                (directory / "aggregate.safetensors").write_bytes(result)
             self.move(entry, SlotState.TRAINED, {"dir": str(directory), "aggregate": True})
             self.log.info("slot %s: aggregate built (%d bytes)", entry.key, len(result))
             return
@@ -221,9 +227,10 @@ class Miner(Node):
         total = spec.steps_per_interval * spec.intervals
         progress = self.progress(f"training {entry.key}", total) if self.progress else None
         started = time.perf_counter()
-        run = self.train(spec, base, job, directory / "checkpoints", progress)
-        self.compute_seconds += time.perf_counter() - started
-        save_run(run, directory)
+        with full:
+            run = self.train(spec, base, job, directory / "checkpoints", progress)
+            self.compute_seconds += time.perf_counter() - started
+            save_run(run, directory)
         self.move(entry, SlotState.TRAINED, {"dir": str(directory), "aggregate": False,
                                               "parent": digest(weights_bytes(base)).hex()})  # fmt: skip
         self.log.info("slot %s: trained %d steps, result %s", entry.key, total, run.result_digest.hex()[:12])

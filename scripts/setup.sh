@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything Crucible needs on a fresh machine, idempotently, and prints the environment to use:
-#   npm toolchain (anvil, forge, solc-js, OpenZeppelin) into node_modules/ (npm's cache makes re-runs quick),
+#   npm toolchain (anvil, forge, solc-js, OpenZeppelin, Hardhat's node) into node_modules/ (npm's cache makes re-runs quick),
 #   the Python virtual environment (cached outside the clone, keyed by pyproject.toml),
 #   Kubo built from source through the Go module proxy (cached outside the clone, keyed by version).
 # Usage: eval "$(bash scripts/setup.sh)"
@@ -9,8 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 log() { echo "[setup] $*" >&2; }
 
-if [[ ! -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || ! -d node_modules/solc ]]; then
-  log "installing the npm toolchain (anvil, forge, solc-js, OpenZeppelin)"
+if [[ ! -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil || ! -d node_modules/solc || ! -x node_modules/.bin/hardhat ]]; then
+  log "installing the npm toolchain (anvil, forge, solc-js, OpenZeppelin, Hardhat)"
   # `npm ci` refuses our lock file because the registry's @foundry-rs packages list platform builds that npm
   # leaves out of the lock; `npm install --no-save` honours the lock's versions and leaves the tree clean.
   npm install --no-audit --no-fund --no-save --loglevel=error >&2

@@ -13,3 +13,10 @@ echo "== forge test (contracts: unit, fuzz, invariant)"
 forge test
 echo "== pytest (python: chain, protocol, engine, artifacts, cli)"
 python -m pytest tests -q -p no:cacheprovider "$@"
+# The second EVM implementation: the chain tests and the multi-process end-to-end round against Hardhat's node (EDR),
+# selected by the one option every fixture, `network up` and the demo read. A few minutes; CRUCIBLE_SKIP_HARDHAT=1
+# leaves it out on a machine without the npm toolchain's Hardhat.
+if [[ -z "${CRUCIBLE_SKIP_HARDHAT:-}" ]]; then
+  echo "== pytest on Hardhat's node (CRUCIBLE_EVM=hardhat: chain tests, one end-to-end network round)"
+  CRUCIBLE_EVM=hardhat python -m pytest tests/chain tests/protocol/test_processes.py -q -p no:cacheprovider
+fi

@@ -1,4 +1,6 @@
-"""Fixtures that start real daemons on free loopback ports and stop them: the chain and IPFS are never faked."""
+"""Fixtures that start real daemons on free loopback ports and stop them: the chain and IPFS are never faked.
+
+The chain is anvil, or Hardhat's node when CRUCIBLE_EVM=hardhat (scripts/test.sh runs a subset of the suite on it)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 
 from crucible.chain.deployment import ProtocolParams
 from crucible.artifacts.store import ArtifactStore
-from crucible.localnet.anvil import AnvilNode
+from crucible.localnet.chain import LocalChain, start_chain
 from crucible.localnet.kubo import KuboNode
 from crucible.localnet.network import LocalNetwork, start_local_network
 
@@ -18,16 +20,16 @@ TEST_PROTOCOL = ProtocolParams(unbonding_period_blocks=1_000, epoch_blocks=300) 
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    """A bare anvil chain (nothing deployed)."""
-    node = AnvilNode.start()
+def chain() -> Iterator[LocalChain]:
+    """A bare local chain (nothing deployed): anvil, or the node CRUCIBLE_EVM names."""
+    node = start_chain()
     yield node
     node.close()
 
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
-    """anvil with the protocol deployed and ten dev accounts funded; deployment file in a temp dir."""
+    """A local chain with the protocol deployed and ten dev accounts funded; deployment file in a temp dir."""
     directory: Path = tmp_path_factory.mktemp("deployments")
     net = start_local_network(deployments_dir=directory, params=TEST_PROTOCOL)
     yield net

@@ -2,8 +2,12 @@
 keeper, replays what it was drawn for, commits and reveals verdicts, serves on committees, and settles whatever has
 expired.
 
-Subjects and seats are journal entries. A subject is WATCHING until it is settled and every one of its seats is
-settled too (then DONE). A seat comes from a SeatDrawn event naming this validator and walks:
+Subjects and seats are journal entries (SubjectState, SeatState; their transition tables below). A subject comes from
+a SlotClaimed or WorkSubmitted event:
+
+    WATCHING --vacated, or settled with every one of its seats settled--> DONE
+
+A seat comes from a SeatDrawn event naming this validator and walks:
 
     DRAWN --replay, journal verdict + salt + evidence--> DECIDED --commit tx--> COMMITTED --reveal tx--> REVEALED
       \\--commit window closed--> MISSED                     \\--commit window closed--> MISSED  \\--reveal window closed--> MISSED
@@ -24,7 +28,7 @@ from typing import Any
 from crucible.artifacts.store import sha256
 from crucible.engine.determinism import configure, declared_classes
 from crucible.errors import TransactionReverted
-from crucible.journal import Entry
+from crucible.journal import Entry, Lifecycle
 from crucible.node import Node
 from crucible.protocol import ledger
 from crucible.protocol.events import SeatDrawn, SlotClaimed, WorkSubmitted, fetch
@@ -51,6 +55,10 @@ class SeatState(str, Enum):
     MISSED = "missed"
 
 
+SUBJECT_TRANSITIONS: dict[SubjectState, frozenset[SubjectState]] = {
+    SubjectState.WATCHING: frozenset({SubjectState.DONE}),
+    SubjectState.DONE: frozenset(),
+}
 SEAT_TRANSITIONS: dict[SeatState, frozenset[SeatState]] = {
     SeatState.DRAWN: frozenset({SeatState.DECIDED, SeatState.MISSED}),
     SeatState.DECIDED: frozenset({SeatState.COMMITTED, SeatState.MISSED}),
@@ -58,7 +66,9 @@ SEAT_TRANSITIONS: dict[SeatState, frozenset[SeatState]] = {
     SeatState.REVEALED: frozenset(),
     SeatState.MISSED: frozenset(),
 }
-SEAT_FINAL = tuple(s.value for s, nexts in SEAT_TRANSITIONS.items() if not nexts)
+SUBJECT_LIFECYCLE = Lifecycle.of(SUBJECT, {SubjectState.WATCHING}, SUBJECT_TRANSITIONS)
+SEAT_LIFECYCLE = Lifecycle.of(SEAT, {SeatState.DRAWN}, SEAT_TRANSITIONS)
+SEAT_FINAL = SEAT_LIFECYCLE.final
 
 
 @dataclass
@@ -99,10 +109,15 @@ class Validator(Node):
         self.claim_rewards()
 
     def move(self, entry: Entry, to: SeatState, data: dict[str, Any] | None = None, note: str = "") -> Entry:
-        current = SeatState(entry.state)
-        if to not in SEAT_TRANSITIONS[current]:
-            raise RuntimeError(f"seat {entry.key}: {current.value} -> {to.value} is not a valid move")
+        """Journals a seat's state change, refusing one its table does not allow (a bug, not bad input)."""
+        if not SEAT_LIFECYCLE.allows(entry.state, to.value):
+            raise RuntimeError(f"seat {entry.key}: {entry.state} -> {to.value} is not a valid move")
         return self.journal.put(entry.key, SEAT, to.value, data or {}, note=note)
+
+    def finish_subject(self, entry: Entry, outcome: str) -> None:
+        if not SUBJECT_LIFECYCLE.allows(entry.state, SubjectState.DONE.value):
+            raise RuntimeError(f"subject {entry.key}: {entry.state} -> done is not a valid move")
+        self.journal.put(entry.key, SUBJECT, SubjectState.DONE.value, {"outcome": outcome})
 
     # ------------------------------------------------------------------ following the chain
 
@@ -179,7 +194,7 @@ class Validator(Node):
         view = ledger.subject_of(self.client, job_id, round_, slot)
         block = self.block()
         if view.status is SlotStatus.VACATED:
-            self.journal.put(entry.key, SUBJECT, SubjectState.DONE.value, {"outcome": "VACATED"})
+            self.finish_subject(entry, "VACATED")
             return
         if view.status is SlotStatus.CLAIMED:
             if block > view.deadline_or_submitted_at:
@@ -187,7 +202,7 @@ class Validator(Node):
             return
         if view.outcome.value:
             if self._settle_seats(entry, view):
-                self.journal.put(entry.key, SUBJECT, SubjectState.DONE.value, {"outcome": view.outcome.name})
+                self.finish_subject(entry, view.outcome.name)
             return
         self._keeper(f"settle {entry.key}", self.client.ledger.functions.settleSubmission(job_id, round_, slot))
 
@@ -281,10 +296,12 @@ class Validator(Node):
         if self._seat_record(d).revealed:
             self.move(entry, SeatState.REVEALED)
             return
-        block = self.block() + 1  # the block a reveal sent now lands in
-        if block <= d["commit_end"]:
+        head = self.block()
+        # Wait until the head itself is past the commit window: a transaction's gas is estimated on the head, and on
+        # a chain that mines on its own the next block is not the head's plus one transaction (it lands in head + 1).
+        if head <= d["commit_end"]:
             return
-        if block > d["reveal_end"]:
+        if head + 1 > d["reveal_end"]:
             self.move(entry, SeatState.MISSED, note="the reveal window closed")
             self.log.warning("%s: missed the reveal window", entry.key)
             return

@@ -21,6 +21,7 @@ MODEL_PRESETS = ["tiny", "small", "medium", "gpu-125m"]  # crucible.engine.model
 HF_MODEL_PRESETS = ["hf-gpt2-tiny", "hf-llama-tiny"]  # crucible.engine.hf.PRESETS (a test keeps them equal)
 REWARD = Amount(max_wei=UINT96_MAX)  # the job's amounts are uint96 on-chain
 INDEX = click.IntRange(0, 65535)
+CHAIN_PRESETS = ["local", "l2-2s", "l1-12s"]  # crucible.protocol.presets.PRESETS (a test keeps them equal)
 
 
 @click.group()
@@ -55,6 +56,9 @@ def job() -> None:
 @click.option("--tolerance", "tolerance_source", metavar="FILE|CID",
               help="Tolerance profile from `crucible engine calibrate` (a file, or its CID on IPFS) [default: the "
                    "uncalibrated default profile].")  # fmt: skip
+@click.option("--windows", "windows_preset", type=click.Choice(CHAIN_PRESETS), default="local", show_default=True,
+              help="The job's windows, in blocks, for the chain's block time (docs/protocol.md, parameters for real "
+              "chains).")  # fmt: skip
 @click.option("--dataset", "dataset_cid", metavar="CID", help="Your own data, pinned by `crucible data add` (of this "
               "--kind and --model) [default: generated arithmetic data].")  # fmt: skip
 @click.option("--ipfs-api", envvar="CRUCIBLE_IPFS_API", type=IPFS_API, default="/ip4/127.0.0.1/tcp/5001/http",
@@ -63,17 +67,18 @@ def job() -> None:
 def create(settings: Settings, kind: str, model: str, model_config: Path | None, base_weights: Path | None,
            memory_gib: float | None, rounds: int, slots: int, intervals: int, audit_bps: int, miner_reward: int,
            collateral: int, compute_cost: int, collusion: float, tolerance_source: str | None,
-           dataset_cid: str | None, ipfs_api: str) -> None:  # fmt: skip
+           windows_preset: str, dataset_cid: str | None, ipfs_api: str) -> None:  # fmt: skip
     """Pin the job's data, spec, tolerance and base on IPFS and fund it, if cheating cannot pay under it."""
     from crucible.artifacts.store import ArtifactStore  # noqa: PLC0415
-    from crucible.protocol.types import JobParams, Windows  # noqa: PLC0415
+    from crucible.protocol.presets import PRESETS  # noqa: PLC0415
+    from crucible.protocol.types import JobParams  # noqa: PLC0415
     from crucible.sponsor import post_job  # noqa: PLC0415
 
     hf_model = _hf_model(model, model_config, base_weights, memory_gib)
 
     params = JobParams(num_rounds=rounds, slots_per_round=slots, intervals_per_slot=intervals,
                        sampled_intervals=min(2, intervals), audit_bps=audit_bps, miner_reward=miner_reward,
-                       miner_collateral=collateral, windows=Windows())  # fmt: skip
+                       miner_collateral=collateral, windows=PRESETS[windows_preset].windows)  # fmt: skip
     if dataset_cid is not None and not (dataset_cid.startswith(("bafy", "bafk", "Qm")) and "/" not in dataset_cid):
         raise click.BadParameter(f"{dataset_cid!r} is not a CID (bafy…/bafk…/Qm…): pin your data with `crucible data "
                                  "add FILE --kind KIND` and pass the CID it prints", param_hint="'--dataset'")  # fmt: skip

@@ -30,7 +30,7 @@ from crucible.errors import CrucibleError
 DEBUG_ENV = "CRUCIBLE_DEBUG"
 
 
-class _Group(click.Group):
+class CrucibleGroup(click.Group):
     """Turns every CrucibleError into one readable line and a non-zero exit, Ctrl-C into exit 130, and anything
     unexpected into one line naming it (CRUCIBLE_DEBUG=1 shows the traceback)."""
 
@@ -49,7 +49,7 @@ class _Group(click.Group):
             abort(f"unexpected {type(exc).__name__}: {exc} (a bug: rerun with {DEBUG_ENV}=1 for the traceback)")
 
 
-@click.group(cls=_Group, context_settings={"auto_envvar_prefix": "CRUCIBLE", "help_option_names": ["-h", "--help"]})
+@click.group(cls=CrucibleGroup, context_settings={"auto_envvar_prefix": "CRUCIBLE", "help_option_names": ["-h", "--help"]})
 @click.option("--rpc-url", type=RPC_URL, default="http://127.0.0.1:8545", show_default=True, envvar="CRUCIBLE_RPC_URL",
               help="The chain's JSON-RPC endpoint (`network up` serves the default).")  # fmt: skip
 @click.option("--deployment", type=click.Path(path_type=Path, dir_okay=False), envvar="CRUCIBLE_DEPLOYMENT",
@@ -84,12 +84,14 @@ cli.add_command(dashboard)
 @cli.command()
 @click.option("--run-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Where the summary goes (default runs/demo-<time>).")  # fmt: skip
-def demo(run_dir: Path | None) -> None:
-    """Run the local network demo end to end and write its summary."""
+@click.option("--evm", type=click.Choice(["anvil", "hardhat"]), envvar="CRUCIBLE_EVM", default="anvil",
+              show_default=True, help="The local EVM node the demo runs on.")  # fmt: skip
+def demo(run_dir: Path | None, evm: str) -> None:
+    """Run the local network demo end to end (every miner and validator its own process) and write its summary."""
     from crucible.cli.output import console
     from crucible.simulation.demo import default_run_dir, run_demo
 
-    summary = run_demo(run_dir or default_run_dir(), console)
+    summary = run_demo(run_dir or default_run_dir(), console, evm=evm)
     if not summary.get("books_balance"):
         abort("the books do not balance: see summary.json")
     if summary["cheating_submissions_rejected"] != summary["cheating_submissions"]:

@@ -37,7 +37,7 @@ def _loopback_port(url: str, what: str) -> int:
 
 @click.group()
 def network() -> None:
-    """Run a local Crucible network (anvil and Kubo on loopback, contracts deployed, accounts funded)."""
+    """Run a local Crucible network (an EVM node and Kubo on loopback, contracts deployed, accounts funded)."""
 
 
 @network.command("up")
@@ -50,6 +50,9 @@ def network() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="CRUCIBLE_LOCALNET_DIR",
               help="Chain state, IPFS repository and logs, kept across restarts [default: ~/.crucible/localnet].")  # fmt: skip
 @click.option("--fresh", is_flag=True, help="Start from an empty chain and IPFS repository (deletes the kept ones).")
+@click.option("--evm", type=click.Choice(["anvil", "hardhat"]), envvar="CRUCIBLE_EVM", default="anvil", show_default=True,
+              help="The EVM node: anvil (keeps its chain in --data-dir) or Hardhat's node (EDR; a fresh chain on every "
+              "start).")  # fmt: skip
 @click.option("--accounts", type=click.IntRange(1, 100), default=10, show_default=True, help="Development accounts.")
 @click.option("--fund", "fund_wei", type=AMOUNT, default="10000", show_default=True,
               help="CRU each development account gets on a new chain.")  # fmt: skip
@@ -59,11 +62,11 @@ def network() -> None:
               help="Blocks per epoch on a new chain: validator weights move two epochs after a change.")  # fmt: skip
 @click.pass_obj
 def up(settings: Settings, port: int | None, ipfs_api: str, block_time: int, data_dir: Path | None, fresh: bool,
-       accounts: int, fund_wei: int, unbonding_blocks: int, epoch_blocks: int) -> None:  # fmt: skip
-    """Start the local network and keep it running until Ctrl-C or SIGTERM, which stop anvil and Kubo with it.
+       evm: str, accounts: int, fund_wei: int, unbonding_blocks: int, epoch_blocks: int) -> None:  # fmt: skip
+    """Start the local network and keep it running until Ctrl-C or SIGTERM, which stop the chain and Kubo with it.
 
     The chain (anvil's state) and Kubo's repository live in --data-dir: a restart serves the same chain, the same
-    deployment and the same pins on the same ports.
+    deployment and the same pins on the same ports (with --evm hardhat, the same pins on a fresh chain).
     """
     port = port or _loopback_port(settings.rpc_url, "--rpc-url")
     if not ipfs_api.startswith("/ip4/127.0.0.1/"):
@@ -78,7 +81,7 @@ def up(settings: Settings, port: int | None, ipfs_api: str, block_time: int, dat
     with GracefulStop("network up") as stop:
         net = _start(settings, stop, port=port, ipfs_ports=(api_port(ipfs_api), gateway), block_time=block_time,
                      data_dir=data_dir, accounts=accounts, fund_wei=fund_wei, unbonding_blocks=unbonding_blocks,
-                     epoch_blocks=epoch_blocks)  # fmt: skip
+                     epoch_blocks=epoch_blocks, evm=evm)  # fmt: skip
         stop.on_force = lambda: _kill(net)
         with net:
             (data_dir / "network.json").write_text(json.dumps({"gateway_port": gateway, "rpc_url": net.rpc_url,
@@ -88,8 +91,9 @@ def up(settings: Settings, port: int | None, ipfs_api: str, block_time: int, dat
             if died:
                 err_console.print(f"[bold red]error:[/] {died}; stopping the network", highlight=False, soft_wrap=True)
             else:
-                err_console.print(f"network up: stopping Kubo and anvil (chain state kept in {data_dir})",
-                                  highlight=False, soft_wrap=True)  # fmt: skip
+                kept = f"chain state kept in {data_dir}" if net.chain.keeps_state else "its chain is not kept"
+                err_console.print(f"network up: stopping Kubo and {net.evm} ({kept})", highlight=False,
+                                  soft_wrap=True)  # fmt: skip
     if died:
         raise SystemExit(1)
     err_console.print("network up: stopped", highlight=False, soft_wrap=True)
@@ -110,7 +114,7 @@ def _start(settings: Settings, stop: GracefulStop, **kw: Any) -> Any:
             port=kw["port"], accounts=kw["accounts"], fund_wei=kw["fund_wei"],
             params=ProtocolParams(unbonding_period_blocks=kw["unbonding_blocks"], epoch_blocks=kw["epoch_blocks"]),
             deployment_file=settings.deployment, log_dir=data_dir, with_ipfs=True, progress=progress,
-            block_time=kw["block_time"], state_dir=data_dir, ipfs_ports=kw["ipfs_ports"],
+            block_time=kw["block_time"], state_dir=data_dir, ipfs_ports=kw["ipfs_ports"], evm=kw["evm"],
         )  # fmt: skip
     except Stopping:
         err_console.print("network up: stopped during start-up", highlight=False, soft_wrap=True)
@@ -120,16 +124,16 @@ def _start(settings: Settings, stop: GracefulStop, **kw: Any) -> Any:
 def _serve(net: Any, stop: GracefulStop) -> str | None:
     """Waits for a signal; returns why when a child died on its own."""
     while not stop.event.wait(0.5):
-        if net.anvil.process.poll() is not None:
-            return f"anvil exited (code {net.anvil.process.returncode}; see {net.anvil.log_path})"
+        if net.chain.process.poll() is not None:
+            return f"{net.evm} exited (code {net.chain.process.returncode}; see {net.chain.log_path})"
         if net.kubo is not None and net.kubo.process.poll() is not None:
             return f"Kubo exited (code {net.kubo.process.returncode}; see its log in the data dir)"
     return None
 
 
 def _kill(net: Any) -> None:
-    """A forced exit still asks anvil and Kubo to stop (SIGTERM: anvil writes its state on the way out)."""
-    for node in (net.kubo, net.anvil):
+    """A forced exit still asks the chain and Kubo to stop (SIGTERM: anvil writes its state on the way out)."""
+    for node in (net.kubo, net.chain):
         if node is not None and node.process.poll() is None:
             node.process.terminate()
 
@@ -139,9 +143,10 @@ def _announce(settings: Settings, net: Any, data_dir: Path, fund_wei: int) -> No
     deployment = net.client.deployment
     devs = [{"address": a.address, "private_key": a.key.to_0x_hex()} for a in net.accounts]
     summary: dict[str, Any] = {
-        "rpc_url": net.rpc_url, "chain_id": deployment.chain_id, "block_time": net.block_time,
+        "rpc_url": net.rpc_url, "evm": net.evm, "chain_id": deployment.chain_id, "block_time": net.block_time,
         "ipfs_api": net.kubo.api_multiaddr, "ipfs_gateway": f"http://127.0.0.1:{net.kubo.gateway_port}",
-        "ipfs_repo": str(net.kubo.repo), "chain_state": str(data_dir / "chain-state.json"),
+        "ipfs_repo": str(net.kubo.repo),
+        "chain_state": str(data_dir / "chain-state.json") if net.chain.keeps_state else "not kept (a fresh chain)",
         "deployment_file": str(net.deployment_file), "deployment": "reused" if net.reused else "new",
         **deployment.addresses,
     }  # fmt: skip
@@ -149,7 +154,7 @@ def _announce(settings: Settings, net: Any, data_dir: Path, fund_wei: int) -> No
         click.echo(json.dumps({**summary, "accounts": devs}))
         return
     emit(summary, as_json=False, title="local network up")
-    table = new_table("development accounts (anvil's public test keys: local use only)")
+    table = new_table("development accounts (the public test mnemonic's keys: local use only)")
     add_columns(table, "#", "address", "private key")
     for index, dev in enumerate(devs):
         table.add_row(str(index), dev["address"], dev["private_key"])
@@ -158,7 +163,9 @@ def _announce(settings: Settings, net: Any, data_dir: Path, fund_wei: int) -> No
     console.print(
         f"{len(devs)} development accounts{funded}. `crucible fund ADDRESS` gives any address ETH and CRU; "
         f"`crucible faucet AMOUNT` gives the signing key both. A block every {net.block_time} s. "
-        "Ctrl-C or SIGTERM stops anvil and Kubo; the chain is kept for the next `network up` (--fresh starts over).",
+        f"Ctrl-C or SIGTERM stops {net.evm} and Kubo; "
+        + ("the chain is kept for the next `network up` (--fresh starts over)." if net.chain.keeps_state
+           else "its chain is not kept (Hardhat's node starts empty every time)."),
         highlight=False, soft_wrap=True,
     )
 
@@ -246,9 +253,13 @@ def advance(settings: Settings, blocks: int) -> None:
               help="Blocks from an unbond request to its withdrawal (more than three epochs).")  # fmt: skip
 @click.option("--epoch-blocks", type=click.IntRange(1, 2**64 - 1), default=400, show_default=True,
               help="Blocks per epoch: validator weights move two epochs after a change; jobs resolve within one.")  # fmt: skip
-@click.pass_obj
-def deploy(settings: Settings, rpc_url: str | None, out: Path | None, replace: bool, from_source: bool,
-           min_miner_stake: int, min_validator_stake: int, unbonding_blocks: int, epoch_blocks: int) -> None:  # fmt: skip
+@click.option("--preset", type=click.Choice(["local", "l2-2s", "l1-12s"]),
+              help="Epoch and unbonding for a chain's block time (docs/protocol.md, parameters for real chains); "
+              "--epoch-blocks / --unbonding-blocks still win when given.")  # fmt: skip
+@click.pass_context
+def deploy(ctx: click.Context, rpc_url: str | None, out: Path | None, replace: bool, from_source: bool,
+           min_miner_stake: int, min_validator_stake: int, unbonding_blocks: int, epoch_blocks: int,
+           preset: str | None) -> None:  # fmt: skip
     """Deploy the protocol to an RPC with the signing key and write its deployment file.
 
     An existing deployment file is never overwritten silently: one that still describes a live deployment is refused
@@ -259,6 +270,14 @@ def deploy(settings: Settings, rpc_url: str | None, out: Path | None, replace: b
     from crucible.chain.deployment import ProtocolParams, save_deployment_to  # noqa: PLC0415
     from crucible.chain.keys import load_account  # noqa: PLC0415
 
+    settings: Settings = ctx.obj
+    if preset is not None:
+        from crucible.protocol.presets import PRESETS  # noqa: PLC0415
+
+        given = {name for name in ("epoch_blocks", "unbonding_blocks")
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}  # fmt: skip
+        epoch_blocks = epoch_blocks if "epoch_blocks" in given else PRESETS[preset].epoch_blocks
+        unbonding_blocks = unbonding_blocks if "unbonding_blocks" in given else PRESETS[preset].unbonding_blocks
     url = rpc_url or settings.rpc_url
     chain_id = int(connect(url).eth.chain_id)
     target = out or settings.deployment_file(chain_id)

@@ -111,7 +111,8 @@ common = [
 ]
 
 
-def _with_common(fn: Callable[..., None]) -> Callable[..., None]:
+def with_common_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """The options every role command takes (the simulation's role processes take them too)."""
     for option in reversed(common):
         fn = option(fn)
     return fn
@@ -123,7 +124,7 @@ def miner() -> None:
 
 
 @miner.command("run")
-@_with_common
+@with_common_options
 @click.option("--job", "jobs", type=JOB_ID, multiple=True, help="Only these jobs (repeatable; default: all).")
 @click.option("--slots-per-round", type=click.IntRange(1, 65534), help="At most this many work slots of one round.")
 @click.option("--no-aggregate", is_flag=True, help="Never claim aggregation slots.")
@@ -131,12 +132,23 @@ def miner() -> None:
 def miner_run(settings: Settings, ipfs_api: str, data_dir: Path | None, stake_wei: int, poll: float,
               max_passes: int | None, jobs: tuple[int, ...], slots_per_round: int | None, no_aggregate: bool) -> None:  # fmt: skip
     """Mine until SIGTERM or Ctrl-C. Restart-safe: the journal in --data-dir resumes every slot where it stopped."""
+    from miner.daemon import Miner  # noqa: PLC0415
+
+    run_miner(settings, Miner, ipfs_api=ipfs_api, data_dir=data_dir, stake_wei=stake_wei, poll=poll,
+              max_passes=max_passes, jobs=jobs, slots_per_round=slots_per_round, no_aggregate=no_aggregate)  # fmt: skip
+
+
+def run_miner(settings: Settings, make: Callable[..., Any], *, ipfs_api: str, data_dir: Path | None, stake_wei: int,
+              poll: float, max_passes: int | None, jobs: tuple[int, ...], slots_per_round: int | None,
+              no_aggregate: bool) -> None:  # fmt: skip
+    """`miner run` with the node built by `make(client, store, journal, config=..., progress=...)` (the Miner; the
+    simulation passes its cheating miners)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
     from crucible.artifacts.store import ArtifactStore  # noqa: PLC0415
     from crucible.journal import Journal  # noqa: PLC0415
     from crucible.protocol.jobs import job_record  # noqa: PLC0415
-    from miner.daemon import Miner, MinerConfig  # noqa: PLC0415
+    from miner.daemon import MinerConfig  # noqa: PLC0415
 
     with GracefulStop("miner") as stop:  # from the start: a signal during start-up stops it too (exit 0 or 130)
         client = settings.client(signer=True)
@@ -152,7 +164,7 @@ def miner_run(settings: Settings, ipfs_api: str, data_dir: Path | None, stake_we
                              slots_per_round=slots_per_round, aggregate=not no_aggregate, stake_wei=stake_wei)  # fmt: skip
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, transient=True) as progress:  # fmt: skip
-            node = Miner(client, store, journal, config=config, progress=_progress_factory(progress, stop))
+            node = make(client, store, journal, config=config, progress=_progress_factory(progress, stop))
             _serve(node, stop, poll, max_passes, directory / "miner.log")
         lock.close()
     raise SystemExit(stop.exit_code)
@@ -164,15 +176,25 @@ def validator() -> None:
 
 
 @validator.command("run")
-@_with_common
+@with_common_options
 @click.option("--no-settle", is_flag=True, help="Do not act as a keeper (settling, vacating).")
 @click.pass_obj
 def validator_run(settings: Settings, ipfs_api: str, data_dir: Path | None, stake_wei: int, poll: float,
                   max_passes: int | None, no_settle: bool) -> None:  # fmt: skip
     """Validate until SIGTERM or Ctrl-C. Restart-safe: the journal never double-votes and never loses a reveal."""
+    from validator.daemon import Validator  # noqa: PLC0415
+
+    run_validator(settings, Validator, ipfs_api=ipfs_api, data_dir=data_dir, stake_wei=stake_wei, poll=poll,
+                  max_passes=max_passes, no_settle=no_settle)  # fmt: skip
+
+
+def run_validator(settings: Settings, make: Callable[..., Any], *, ipfs_api: str, data_dir: Path | None,
+                  stake_wei: int, poll: float, max_passes: int | None, no_settle: bool) -> None:  # fmt: skip
+    """`validator run` with the node built by `make(client, store, journal, config=...)` (the Validator; the
+    simulation passes its lazy validators and false accusers)."""
     from crucible.artifacts.store import ArtifactStore  # noqa: PLC0415
     from crucible.journal import Journal  # noqa: PLC0415
-    from validator.daemon import Validator, ValidatorConfig  # noqa: PLC0415
+    from validator.daemon import ValidatorConfig  # noqa: PLC0415
 
     with GracefulStop("validator") as stop:  # from the start: a signal during start-up stops it too
         client = settings.client(signer=True)
@@ -181,8 +203,8 @@ def validator_run(settings: Settings, ipfs_api: str, data_dir: Path | None, stak
         journal = Journal(directory / "journal.sqlite")
         _check_journal(journal, client, directory)
         _logging(directory / "validator.log")
-        node = Validator(client, ArtifactStore(ipfs_api), journal,
-                         config=ValidatorConfig(stake_wei=stake_wei, settle=not no_settle))  # fmt: skip
+        node = make(client, ArtifactStore(ipfs_api), journal,
+                    config=ValidatorConfig(stake_wei=stake_wei, settle=not no_settle))  # fmt: skip
         _serve(node, stop, poll, max_passes, directory / "validator.log")
         lock.close()
     raise SystemExit(stop.exit_code)

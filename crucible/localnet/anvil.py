@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from crucible.errors import ConfigError, RpcUnavailable
+from crucible.localnet.chain import DEV_BALANCE_ETH, DEV_MNEMONIC, LOCAL_CHAIN_ID, LocalChain
 from crucible.localnet.ports import child_process_options, free_port, port_in_use, wait_for_port
 from crucible.paths import node_binary
 
-LOCAL_CHAIN_ID = 31337
-# anvil's well-known development mnemonic; its keys are public and worthless outside a local chain.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
+__all__ = ["DEV_MNEMONIC", "LOCAL_CHAIN_ID", "AnvilNode"]
 
 
 @dataclass
-class AnvilNode:
+class AnvilNode(LocalChain):
     """A running anvil process. Use as a context manager, or call close()."""
 
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path | None = None
-    chain_id: int = LOCAL_CHAIN_ID
-    _closed: bool = field(default=False, repr=False)
+    NAME: ClassVar[str] = "anvil"
 
     @property
-    def rpc_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def keeps_state(self) -> bool:
+        return True
 
     @classmethod
     def start(
@@ -60,7 +56,7 @@ class AnvilNode:
             "--chain-id", str(LOCAL_CHAIN_ID),
             "--accounts", str(accounts),
             "--mnemonic", DEV_MNEMONIC,
-            "--balance", "10000",
+            "--balance", str(DEV_BALANCE_ETH),
             "--silent",
         ]  # fmt: skip
         if block_time:
@@ -80,20 +76,6 @@ class AnvilNode:
             raise RpcUnavailable(f"anvil did not start listening on 127.0.0.1:{port}: {detail}{where}")
         return node
 
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def __enter__(self) -> AnvilNode:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def set_block_time(self, seconds: float) -> None:
+        # anvil takes whole seconds and leaves automine when interval mining starts.
+        self.rpc("evm_setIntervalMining", [max(1, round(seconds))])

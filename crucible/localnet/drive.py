@@ -52,5 +52,5 @@ def drive(
 
 def job_settled(client: ChainClient, validators: Sequence[Node], job_id: int) -> bool:
     """The job is finished (completed or abandoned) and no validator has a submission or seat of it left to settle."""
-    done = ledger.job_state(client, job_id)[1].finished
+    done = ledger.job_state(client, job_id).status.finished
     return done and all(not v.journal.entries("subject", exclude_states=("done",)) for v in validators)

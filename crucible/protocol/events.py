@@ -49,7 +49,8 @@ def fetch(
     event = getattr(contract.events, kind.EVENT)
     start = client.deployment.deployed_at_block if from_block is None else from_block
     argument_filters = {_camel(k): v for k, v in filters.items() if v is not None}
-    logs = event().get_logs(from_block=start, to_block=to_block, argument_filters=argument_filters or None)
+    with client.rpc_errors(f"eth_getLogs({kind.EVENT}, blocks {start}-{to_block})"):
+        logs = event().get_logs(from_block=start, to_block=to_block, argument_filters=argument_filters or None)
     return [kind.from_log(log) for log in logs]
 
 
@@ -391,3 +392,42 @@ class PoolPaid(Event):
     def from_log(cls, log: Mapping[str, Any]) -> PoolPaid:
         a = _a(log)
         return cls(int(log["blockNumber"]), str(a["to"]), int(a["amount"]))
+
+
+@dataclass(frozen=True)
+class EscrowDeposited(Event):
+    CONTRACT = "vault"
+    EVENT = "EscrowDeposited"
+    job_id: int
+    amount: int
+
+    @classmethod
+    def from_log(cls, log: Mapping[str, Any]) -> EscrowDeposited:
+        a = _a(log)
+        return cls(int(log["blockNumber"]), int(a["jobId"]), int(a["amount"]))
+
+
+@dataclass(frozen=True)
+class EscrowPooled(Event):
+    CONTRACT = "vault"
+    EVENT = "EscrowPooled"
+    job_id: int
+    amount: int
+
+    @classmethod
+    def from_log(cls, log: Mapping[str, Any]) -> EscrowPooled:
+        a = _a(log)
+        return cls(int(log["blockNumber"]), int(a["jobId"]), int(a["amount"]))
+
+
+@dataclass(frozen=True)
+class PoolReturnedToEscrow(Event):
+    CONTRACT = "vault"
+    EVENT = "PoolReturnedToEscrow"
+    job_id: int
+    amount: int
+
+    @classmethod
+    def from_log(cls, log: Mapping[str, Any]) -> PoolReturnedToEscrow:
+        a = _a(log)
+        return cls(int(log["blockNumber"]), int(a["jobId"]), int(a["amount"]))

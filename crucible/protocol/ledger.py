@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from eth_utils import keccak
 from web3.types import TxReceipt
 
@@ -33,10 +35,16 @@ def create_job(client: ChainClient, params: JobParams, content: JobContent, spec
     return event.job_id
 
 
-def job_state(client: ChainClient, job_id: int) -> tuple[str, JobStatus, int]:
-    """(sponsor, status, open round) of a job."""
+class JobState(NamedTuple):
+    sponsor: str
+    status: JobStatus
+    round: int  # the open round
+
+
+def job_state(client: ChainClient, job_id: int) -> JobState:
+    """A job's sponsor, status and open round."""
     sponsor, status, current = client.call(client.ledger.functions.jobState(job_id))
-    return str(sponsor), JobStatus(int(status)), int(current)
+    return JobState(str(sponsor), JobStatus(int(status)), int(current))
 
 
 def job_params(client: ChainClient, job_id: int) -> JobParams:

@@ -5,6 +5,11 @@ it chose) work its rounds; three validators audit every submission, dispute the 
 accepted results are averaged into the next round's base. Then the sponsor posts an SFT job on the pretraining
 result, and the network does it again. At the end: who was paid, who was slashed, whether the books balance to the
 wei, and how the held-out loss moved.
+
+Every miner and validator is its own OS process (`crucible miner run` / `crucible validator run`; the cheaters
+through `python -m crucible.simulation.process`), with its own keystore, journal and log, started and watched by the
+supervisor, against a chain that mines a block a second by itself (interval mining, as `crucible network up` runs
+it). Only the validators' two-epoch wait before they can be drawn is skipped at once (a local-chain shortcut).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,14 +35,24 @@ from crucible.chain.deployment import ProtocolParams  # noqa: E402
 from crucible.engine.bundle import fetch_manifest  # noqa: E402
 from crucible.engine.evaluate import eval_loss  # noqa: E402
 from crucible.errors import CrucibleError  # noqa: E402
-from crucible.localnet.drive import drive, job_settled  # noqa: E402
 from crucible.localnet.network import LocalNetwork, start_local_network  # noqa: E402
 from crucible.protocol import ledger  # noqa: E402
-from crucible.protocol.events import JobCompleted, fetch  # noqa: E402
+from crucible.protocol.events import (  # noqa: E402  # noqa: E402
+    EscrowDeposited,
+    EscrowPaid,
+    EscrowPooled,
+    JobCompleted,
+    JobCreated,
+    PoolReturnedToEscrow,
+    SeatSettled,
+    fetch,
+)
 from crucible.protocol.jobs import accepted_aggregate_cid, fetch_weights, load_job, round_base, submission  # noqa: E402
 from crucible.protocol.types import JobKind, JobParams, Outcome, Windows  # noqa: E402
 from crucible.reports import rewards, slashes, submissions  # noqa: E402
-from crucible.simulation.cast import Role, build_cast  # noqa: E402
+from crucible.simulation.cast import Role, cast, plan, specs, wait_ready  # noqa: E402
+from crucible.simulation.observe import holdings, job_resolved, reconcile  # noqa: E402
+from crucible.simulation.supervisor import Supervisor, interrupted_by_signals  # noqa: E402
 from crucible.sponsor import post_job  # noqa: E402
 from crucible.units import cru  # noqa: E402
 
@@ -45,31 +61,35 @@ WINDOWS = Windows(submit_window=30, seed_delay=1, checkpoint_reveal_window=10, c
                   unseal_window=4, round_claim_window=60)  # fmt: skip
 JOB = JobParams(slots_per_round=2 + len(CHEATS), intervals_per_slot=4, sampled_intervals=2, audit_bps=10_000,
                 seats_per_audit=2, committee_size=3, windows=WINDOWS)  # fmt: skip
+BLOCK_TIME_S = 1
+POLL_S = 1.0
+JOB_TIMEOUT_S = 1_800  # a job that takes this long is stuck, not slow
 PARAMS = {k: getattr(JOB, k) for k in ("slots_per_round", "audit_bps", "seats_per_audit", "committee_size",
                                         "miner_reward", "validator_reward", "aggregator_reward", "miner_collateral",
                                         "miner_slash_bps", "bounty_bps", "validator_slash")}  # fmt: skip
 
 
-def run_job(net: LocalNetwork, store: ArtifactStore, roles: list[Role], console: Console, *, kind: str, rounds: int,
-            base: Any = None, seed: int) -> int:  # fmt: skip
+def run_job(net: LocalNetwork, store: ArtifactStore, supervisor: Supervisor, console: Console, *, kind: str,
+            rounds: int, base: Any = None, seed: int) -> int:  # fmt: skip
+    """Posts a job and watches the role processes until it is resolved (every slot and seat of it settled)."""
     sponsor = net.client_for(net.accounts[0])
     params = replace(JOB, kind=JobKind[kind.upper()], num_rounds=rounds)
     posted = post_job(sponsor, store, kind=kind, model="tiny", params=params, compute_cost_wei=2 * 10**18,
                       collusion=0.2, dataset_size=512, seed=seed, base=base, steps_per_interval=4, lr=3e-3)  # fmt: skip
     console.log(f"job {posted.job_id} ({kind}, {rounds} rounds x {params.slots_per_round} slots) posted; "
                 f"{posted.check.explain()}")  # fmt: skip
+    first = sponsor.block_number()
     seen = {"round": -1}
-    validators = [r.node for r in roles if r.kind == "validator"]
 
-    def report(_: int) -> None:
-        current = ledger.job_state(sponsor, posted.job_id)[2]
+    def report() -> None:
+        current = ledger.job_state(sponsor, posted.job_id).round
         if current != seen["round"]:
             seen["round"] = current
-            console.log(f"job {posted.job_id}: round {current} open")
+            console.log(f"job {posted.job_id}: round {current} open (block {sponsor.block_number()})")
 
-    stats = drive(net, [(r.label, r.node) for r in roles], until=lambda: job_settled(sponsor, validators, posted.job_id),
-                  max_passes=3_000, on_pass=report)  # fmt: skip
-    console.log(f"job {posted.job_id} completed in {stats.passes} blocks, {stats.seconds:.0f} s")
+    seconds = supervisor.run(lambda: job_resolved(sponsor, posted.job_id), timeout=JOB_TIMEOUT_S, every=2.0,
+                             on_tick=report)  # fmt: skip
+    console.log(f"job {posted.job_id} resolved in {sponsor.block_number() - first} blocks, {seconds:.0f} s")
     return posted.job_id
 
 
@@ -166,9 +186,7 @@ def participants(client: ChainClient, roles: list[Role], before: dict[str, int])
 
 def seat_settlements(client: ChainClient) -> list[dict[str, Any]]:
     """Every settled verdict seat: who sat, what it was paid, what it lost."""
-    logs = client.ledger.events.SeatSettled().get_logs(from_block=client.deployment.deployed_at_block)
-    return [{"validator": str(log["args"]["validator"]), "paid_wei": int(log["args"]["paid"]),
-             "slashed_wei": int(log["args"]["slashed"])} for log in logs]  # fmt: skip
+    return [{"validator": e.validator, "paid_wei": e.paid, "slashed_wei": e.slashed} for e in fetch(client, SeatSettled)]
 
 
 def why(role: Role, subs: list[dict[str, Any]], seats: list[dict[str, Any]]) -> str:
@@ -203,25 +221,23 @@ def why(role: Role, subs: list[dict[str, Any]], seats: list[dict[str, Any]]) -> 
 def sponsor_row(client: ChainClient, sponsor: str, job_ids: list[int]) -> dict[str, Any]:
     """Where the sponsor's escrow went, from the vault's events: paid to miners, set aside for seat rewards, and what
     came back into it (the part of the cheaters' slashes that is not bounty, rewards no seat won)."""
-    start = client.deployment.deployed_at_block
-    vault = client.vault.events
 
-    def total(event: Any, field: str = "amount", **filters: Any) -> int:
-        return sum(int(log["args"][field]) for job in job_ids
-                   for log in event().get_logs(from_block=start, argument_filters={"jobId": job, **filters}))  # fmt: skip
+    def total(kind: Any, amount: Callable[[Any], int] = lambda e: e.amount) -> int:
+        return sum(amount(e) for job in job_ids for e in fetch(client, kind, job_id=job))
 
-    escrowed = total(client.registry.events.JobCreated, "escrow")
-    deposited = total(vault.EscrowDeposited)
-    paid = total(vault.EscrowPaid)
-    pooled = total(vault.EscrowPooled)
-    returned = deposited - escrowed + total(vault.PoolReturnedToEscrow)
+    escrowed = total(JobCreated, lambda e: e.escrow)
+    deposited = total(EscrowDeposited)
+    paid = total(EscrowPaid)
+    pooled = total(EscrowPooled)
+    returned = deposited - escrowed + total(PoolReturnedToEscrow)
     left = sum(int(client.call(client.vault.functions.escrowOf(j))) for j in job_ids)
     return {"role": "sponsor", "address": sponsor, "escrowed_wei": escrowed, "paid_to_miners_wei": paid,
             "seat_rewards_wei": pooled, "returned_wei": returned, "escrow_left_wei": left,
             "wallet_after_wei": int(client.call(client.token.functions.balanceOf(sponsor)))}  # fmt: skip
 
 
-def run_demo(run_dir: Path, console: Console, *, pretrain_rounds: int = 3, sft_rounds: int = 2) -> dict[str, object]:
+def run_demo(run_dir: Path, console: Console, *, pretrain_rounds: int = 3, sft_rounds: int = 2,
+             evm: str | None = None) -> dict[str, object]:  # fmt: skip
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(run_dir / "network.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -229,25 +245,36 @@ def run_demo(run_dir: Path, console: Console, *, pretrain_rounds: int = 3, sft_r
     logging.getLogger("crucible").setLevel(logging.INFO)
     started, wall_start = time.perf_counter(), time.time()
     params = ProtocolParams(unbonding_period_blocks=700, epoch_blocks=200)
-    with start_local_network(deployments_dir=run_dir, log_dir=run_dir, params=params, with_ipfs=True, accounts=10,
-                             progress=console.log) as net:  # fmt: skip
+    members = plan(honest_miners=2, cheats=CHEATS, validators=3)
+    with interrupted_by_signals(), start_local_network(deployments_dir=run_dir, log_dir=run_dir, params=params,
+                                                       with_ipfs=True, accounts=len(members) + 1,
+                                                       progress=console.log, evm=evm) as net:  # fmt: skip
         assert net.kubo is not None
         store = ArtifactStore(net.kubo.api_multiaddr, timeout=30)
-        roles = build_cast(net, store, run_dir, honest_miners=2, cheats=CHEATS, validators=3)
         client = net.client
-        # A validator's weight counts two epochs after it joins (nobody can join after seeing an audit's randomness):
-        # on this local chain, let that time pass at once.
-        console.log(f"validators joined; letting {2 * params.epoch_blocks} blocks pass until they can be drawn")
-        net.mine(2 * params.epoch_blocks)
-        before = {r.address: ledger.stake_of(client, r.address).staked for r in roles}
-        console.log("cast: " + ", ".join(f"{r.label} ({r.behaviour})" for r in roles))
-        console.rule("pretraining")
-        pretrain = run_job(net, store, roles, console, kind="pretrain", rounds=pretrain_rounds, seed=1)
-        console.rule("SFT on the pretrained model")
-        sft = run_job(net, store, roles, console, kind="sft", rounds=sft_rounds, seed=2,
-                      base=final_weights(client, store, pretrain))  # fmt: skip
-        for role in roles:
-            role.node.claim_rewards()
+        roles = cast(net, run_dir, members)
+        holdings_before = {r.address: holdings(client, r.address) for r in roles}
+        supervisor = Supervisor(specs(net, roles, run_dir, poll=POLL_S), restart=True,
+                                log=lambda line: logging.getLogger("crucible.supervisor").info(line))  # fmt: skip
+        try:
+            console.log(f"starting {len(roles)} role processes: " + ", ".join(f"{r.label} ({r.behaviour})" for r in roles))
+            supervisor.start_all()
+            wait_ready(client, roles, supervisor.watch, timeout=300)
+            # A validator's weight counts two epochs after it joins (nobody can join after seeing an audit's
+            # randomness): on this local chain, let that time pass at once, then mine a block a second.
+            console.log(f"every role staked; letting {2 * params.epoch_blocks} blocks pass until validators can be "
+                        f"drawn, then a block every {BLOCK_TIME_S} s")  # fmt: skip
+            net.mine(2 * params.epoch_blocks + 1)
+            net.chain.set_block_time(BLOCK_TIME_S)
+            before = {r.address: ledger.stake_of(client, r.address).staked for r in roles}
+            console.rule("pretraining")
+            pretrain = run_job(net, store, supervisor, console, kind="pretrain", rounds=pretrain_rounds, seed=1)
+            console.rule("SFT on the pretrained model")
+            sft = run_job(net, store, supervisor, console, kind="sft", rounds=sft_rounds, seed=2,
+                          base=final_weights(client, store, pretrain))  # fmt: skip
+        finally:
+            exits = supervisor.stop_all()
+        usage = supervisor.usage()
         curves = {"pretraining (next-token loss)": loss_points(client, store, pretrain),
                   "SFT (response loss)": loss_points(client, store, sft)}  # fmt: skip
         points = {"pretraining (next-token loss)": submission_losses(client, store, pretrain),
@@ -257,8 +284,11 @@ def run_demo(run_dir: Path, console: Console, *, pretrain_rounds: int = 3, sft_r
         caught = sum(1 for s in subs if s["miner"] in cheaters and s["outcome"].startswith("REJECTED"))
         cheated = sum(1 for s in subs if s["miner"] in cheaters)
         honest_rejected = sum(1 for s in subs if s["miner"] not in cheaters and s["outcome"] != Outcome.ACCEPTED.name)
+        unreconciled = reconcile(client, [r.address for r in roles], holdings_before)
         summary: dict[str, Any] = {
             "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(wall_start)),
+            "evm": net.evm,
+            "block_time_s": BLOCK_TIME_S,
             "jobs": {"pretrain": pretrain, "sft": sft},
             "rounds": {"pretrain": pretrain_rounds, "sft": sft_rounds},
             "blocks": [client.deployment.deployed_at_block, client.block_number()],
@@ -267,12 +297,14 @@ def run_demo(run_dir: Path, console: Console, *, pretrain_rounds: int = 3, sft_r
             "submission_losses": points,
             "held_out_loss": curves,
             "participants": participants(client, roles, before),
+            "processes": {label: {**u, "stopped_with": exits.get(label)} for label, u in usage.items()},
             "cheating_submissions": cheated,
             "cheating_submissions_rejected": caught,
             "honest_submissions_rejected": honest_rejected,
             "submissions": subs,
             "books": ledger.books(client),
-            "books_balance": ledger.books_balance(client),
+            "books_balance": ledger.books_balance(client) and not unreconciled,
+            "accounts_unreconciled": unreconciled,
             "seconds": round(time.perf_counter() - started, 1),
         }
         picture = plot(run_dir, curves, points)
@@ -351,6 +383,14 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         lines.append(f"- {name}: " + " -> ".join(f"{x:.3f}" for x in points) + " (each round's base, then the final "
                      "model)")  # fmt: skip
     lines += ["", "![held-out loss per job; rejected submissions marked](loss_curve.png)", ""]
+    if summary.get("processes"):
+        lines += ["## Processes", "",
+                  f"Every role ran as its own process on a chain mining a block every {summary.get('block_time_s')} s "
+                  f"({summary.get('evm', 'anvil')}); CPU over the whole run, peak memory, restarts by the supervisor:",
+                  "", "| role | CPU s | peak MiB | restarts | exit |", "|---|---|---|---|---|"]  # fmt: skip
+        for label, u in summary["processes"].items():
+            lines.append(f"| {label} | {u['cpu_s']} | {u['peak_rss_mib']} | {u['restarts']} | {u.get('stopped_with')} |")
+        lines.append("")
     return "\n".join(lines)
 
 

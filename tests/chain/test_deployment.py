@@ -13,7 +13,7 @@ from crucible.chain.client import ChainClient
 from crucible.chain.deploy import deploy_protocol
 from crucible.chain.deployment import load_deployment, save_deployment
 from crucible.errors import DeploymentError, InsufficientFunds, RpcUnavailable, WrongChain
-from crucible.localnet.anvil import AnvilNode
+from crucible.localnet.chain import LocalChain, start_chain
 from crucible.localnet.network import LocalNetwork
 
 
@@ -43,7 +43,7 @@ def test_a_deployment_for_another_chain_is_refused(network: LocalNetwork, tmp_pa
 
 
 def test_a_stale_deployment_is_refused_after_the_chain_restarts(network: LocalNetwork) -> None:
-    with AnvilNode.start() as fresh, pytest.raises(DeploymentError, match="stale"):
+    with start_chain() as fresh, pytest.raises(DeploymentError, match="stale"):
         ChainClient.open(fresh.rpc_url, network.client.deployment)
 
 
@@ -59,10 +59,10 @@ def test_a_missing_or_malformed_deployment_file_is_refused(tmp_path: Path) -> No
         load_deployment(bad)
 
 
-def test_a_failed_deploy_leaves_no_deployment_file(anvil: AnvilNode, tmp_path: Path) -> None:
+def test_a_failed_deploy_leaves_no_deployment_file(chain: LocalChain, tmp_path: Path) -> None:
     broke = Account.create()  # no ETH for gas
     with pytest.raises(InsufficientFunds):
-        client = deploy_protocol(anvil.rpc_url, broke)
+        client = deploy_protocol(chain.rpc_url, broke)
         save_deployment(client.deployment, tmp_path)
     assert list(tmp_path.iterdir()) == []
 

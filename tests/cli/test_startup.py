@@ -54,9 +54,18 @@ def test_usage_lines_name_the_crucible_command() -> None:
 
 
 def test_static_choices_match_what_they_mirror() -> None:
-    from crucible.cli.job import MODEL_PRESETS
+    from crucible.cli.job import CHAIN_PRESETS, MODEL_PRESETS
+    from crucible.cli.network import deploy
     from crucible.cli.status import TABLE_NAMES
     from crucible.engine.model import PRESETS
+    from crucible.localnet.chain import EVMS
+    from crucible.protocol.presets import PRESETS as CHAINS
     from crucible.reports import TABLES
 
     assert MODEL_PRESETS == list(PRESETS) and TABLE_NAMES == sorted(TABLES)
+    assert CHAIN_PRESETS == list(CHAINS)
+    choices = {p.name: list(p.type.choices) for p in deploy.params if hasattr(p.type, "choices")}  # type: ignore[attr-defined]
+    assert choices["preset"] == list(CHAINS)
+    from crucible.cli.network import up  # noqa: PLC0415
+
+    assert [list(p.type.choices) for p in up.params if p.name == "evm"] == [list(EVMS)]  # type: ignore[attr-defined]

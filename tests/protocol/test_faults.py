@@ -1,11 +1,13 @@
 """Faults in the middle of a round: a miner killed between its submit transaction and its journal write, a validator
-killed between its commit and its reveal, Kubo stopped while validators need it, the RPC cut under a miner. Each time
+killed between its commit and its reveal, Kubo stopped while validators need it, the RPC cut under a miner, an RPC
+that answers with errors and one that serves an older chain (a lagging backend behind a load balancer). Each time
 the process (or a new one on the same journal) picks up where the chain and the journal say it was: nothing is lost,
 nothing is sent twice, the logs say what happened, and the round completes."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from crucible.localnet.network import LocalNetwork
 from crucible.protocol import ledger
 from crucible.protocol.events import VerdictCommitted, VerdictRevealed, WorkSubmitted, fetch
 from crucible.protocol.types import JobContent, JobParams, Outcome
+from crucible.simulation.rpc_relay import Mode, RpcRelay
 from miner.daemon import Miner, MinerConfig
 from tests.protocol.proxy import Relay
 from tests.protocol.roles import CPU, FAST, make_miner, make_validator, post, settled_with_seats, use_validators
@@ -157,6 +160,55 @@ def test_the_rpc_going_away_is_logged_and_survived(
         relay.cut()
     assert ledger.subject_of(network.client, posted.job_id, 0, 0).outcome is Outcome.ACCEPTED
     assert submissions_by(network, posted.job_id, account.address) == 1
+
+
+def test_an_rpc_answering_errors_and_then_a_stale_chain_delays_a_miner_but_loses_nothing(
+    network: LocalNetwork, store: ArtifactStore, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    validator = make_validator(network, store, 6, root / "flaky-v")
+    use_validators(network, [6])
+    account = network.accounts[3]
+    with RpcRelay(network.rpc_url) as relay:
+        url = relay.add("miner").url
+        client = ChainClient(w3=Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5})),
+                             deployment=network.client.deployment, account=account, compiled=network.client.compiled)  # fmt: skip
+        miner = Miner(client, store, Journal(root / "flaky-miner.sqlite"), device=CPU,
+                      config=MinerConfig(work_dir=root / "flaky-miner", aggregate=False))  # fmt: skip
+        miner.start()  # staked while the RPC is healthy
+        # Every transaction mines a block here, so the fault phases below eat blocks of the checkpoint-reveal
+        # window; a wider one keeps the test about losing nothing, not about racing that window.
+        windows = replace(FAST, checkpoint_reveal_window=max(FAST.checkpoint_reveal_window, 30))
+        posted = post(network, store, slots=1, seed=27, windows=windows)
+        miner.config.jobs = frozenset({posted.job_id})
+        key = f"{posted.job_id}/0/0"
+        relay.set_mode(Mode.ERRORS, every=5)  # one request in five fails: HTTP 503 or JSON-RPC -32603
+
+        def step() -> bool:  # the validator (on a healthy RPC) keeps the audit's randomness meanwhile
+            healthy = miner.safe_tick()
+            validator.safe_tick()
+            network.mine(1)
+            return healthy
+
+        passes = []
+        with caplog.at_level(logging.WARNING):
+            while len(passes) < 40 and (miner.journal.get(key) is None or miner.journal.get(key).state != "submitted"):
+                passes.append(step())
+        assert miner.journal.get(key).state == "submitted", f"not submitted after {len(passes)} passes"
+        assert False in passes and any("RpcErrorResponse" in r.getMessage() for r in caplog.records)
+        relay.set_mode(Mode.FLAPPING, lag=3)  # a load balancer over an up-to-date and a lagging backend
+        caplog.clear()
+        stale = []
+        with caplog.at_level(logging.WARNING):
+            for _ in range(6):
+                stale.append(step())
+        assert False in stale and any("RpcStale" in r.getMessage() for r in caplog.records)
+        relay.set_mode(Mode.PASS)
+        drive(network, [("miner", miner), ("validator", validator)],
+              until=lambda: settled_with_seats(network, posted.job_id, 0, 0), max_passes=200)  # fmt: skip
+    assert ledger.subject_of(network.client, posted.job_id, 0, 0).outcome is Outcome.ACCEPTED
+    assert submissions_by(network, posted.job_id, account.address) == 1  # submitted once, through every fault
+    history = miner.journal.history(key)
+    assert history.count("trained") == 1 and history[-1] == "done"
 
 
 def ledger_stake(network: LocalNetwork, index: int) -> int:

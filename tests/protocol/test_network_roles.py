@@ -11,12 +11,15 @@ from click.testing import CliRunner
 
 from crucible.artifacts.store import ArtifactStore
 from crucible.cli.main import cli
+from crucible.journal import Journal
 from crucible.localnet.drive import drive
 from crucible.localnet.network import LocalNetwork
+from crucible.node import JOB_LIFECYCLE
 from crucible.protocol import ledger
 from crucible.protocol.plants import Plant
 from crucible.protocol.types import Outcome, Panel
 from crucible.simulation.actors import CheatingMiner, FalseAccuser, LazyValidator, Sentinel
+from miner.daemon import LIFECYCLE as SLOT_LIFECYCLE
 from tests.protocol.roles import (
     activate,
     earned,
@@ -27,13 +30,14 @@ from tests.protocol.roles import (
     stake_of,
     use_validators,
 )
+from validator.daemon import SEAT_LIFECYCLE, SUBJECT_LIFECYCLE
 
 HONEST_A, HONEST_B, CHEATER = 1, 2, 3
 VALIDATORS = (4, 5, 6)
 
 
 def job_done(network: LocalNetwork, job_id: int) -> bool:
-    return ledger.job_state(network.client, job_id)[1].finished
+    return ledger.job_state(network.client, job_id).status.finished
 
 
 def all_settled(network: LocalNetwork, job_id: int, rounds: int, slots: int) -> bool:
@@ -177,3 +181,20 @@ def test_anyone_can_read_the_record_and_check_past_verdicts_from_public_data(net
                         if s.validator == network.accounts[ACCUSER].address)  # fmt: skip
     refuted = runner.invoke(cli, ["--json", "verify", str(accused), "0", "0", "--seat", str(accuser_seat)], env=env)
     assert refuted.exit_code == 1 and "does not hold up" in refuted.output
+
+
+def test_every_state_the_daemons_journaled_is_in_their_tables(crew) -> None:  # type: ignore[no-untyped-def]
+    """Every journal of the stories above (miners, sentinel, validators, lazy, accuser) went only through states and
+    moves their transition tables allow, and the stories covered the tables' main paths."""
+    lifecycles = [SLOT_LIFECYCLE, SUBJECT_LIFECYCLE, SEAT_LIFECYCLE, JOB_LIFECYCLE]
+    reached: dict[str, set[str]] = {}
+    journals = sorted(crew["root"].glob("*.sqlite"))
+    assert len(journals) >= 8
+    for path in journals:
+        journal = Journal(path)
+        assert journal.violations(lifecycles) == [], path.name
+        for key, kind in journal.kinds().items():
+            reached.setdefault(kind, set()).update(journal.history(key))
+    assert {"claiming", "claimed", "trained", "submitting", "submitted", "done"} <= reached["slot"]
+    assert {"drawn", "decided", "committed", "revealed"} <= reached["seat"]
+    assert reached["subject"] == {"watching", "done"}
