@@ -38,6 +38,16 @@ class DatasetError(ConfigError):
         self.lines = list(lines or [])
 
 
+class ModelConfigError(ConfigError):
+    """A job's model (a Hugging Face architecture's config or the sponsor's weights) does not fit what Crucible can
+    train and verify: an unknown arch, a dtype the declared precision does not allow, more memory than the declared
+    bound, a tensor of the wrong shape. `field` names the config field or the tensor."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class KeystoreError(CrucibleError):
     """A key could not be loaded: missing keystore, wrong password, malformed key."""
 

@@ -15,7 +15,9 @@ CHECKED=(
   crucible/engine/tokenizers.py crucible/engine/userdata.py
   crucible/cli/data.py crucible/cli/dashboard.py
   crucible/dashboard
+  crucible/engine/hf.py crucible/engine/architecture.py scripts/bench_hf.py
   tests/chain/test_packaged_abis.py tests/cli/test_data_commands.py tests/test_wheel.py tests/test_dashboard.py
+  tests/engine/test_hf_models.py tests/cli/test_hf_jobs.py tests/protocol/test_hf_job.py
   tests/test_layering.py crucible/simulation/__init__.py
 )
 echo "== ruff check (whole tree: pyflakes)"

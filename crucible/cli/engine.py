@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from crucible.cli.context import Settings
-from crucible.cli.job import KINDS, MODEL_PRESETS
+from crucible.cli.job import HF_MODEL_PRESETS, KINDS, MODEL_PRESETS
 from crucible.cli.output import emit, err_console
 from crucible.cli.params import IPFS_API
 
@@ -50,7 +50,8 @@ def engine() -> None:
 
 @engine.command()
 @click.option("--kind", type=click.Choice(KINDS), default="pretrain", show_default=True)
-@click.option("--model", type=click.Choice(MODEL_PRESETS), default="tiny", show_default=True, help="Model preset.")
+@click.option("--model", type=click.Choice(MODEL_PRESETS + HF_MODEL_PRESETS), default="tiny", show_default=True,
+              help="Model preset (an hf-… preset's profile serves every job on that architecture: model 'hf-<arch>').")  # fmt: skip
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True)
 @click.option("--replays", type=click.IntRange(1, 1_000_000), default=200, show_default=True,
               help="Honest segments to replay.")  # fmt: skip

@@ -18,6 +18,7 @@ from crucible.cli.params import AMOUNT, IPFS_API, JOB_ID, UINT96_MAX, Amount, Fi
 
 KINDS = ["pretrain", "sft", "dpo", "grpo"]
 MODEL_PRESETS = ["tiny", "small", "medium", "gpu-125m"]  # crucible.engine.model.PRESETS (a test keeps them equal)
+HF_MODEL_PRESETS = ["hf-gpt2-tiny", "hf-llama-tiny"]  # crucible.engine.hf.PRESETS (a test keeps them equal)
 REWARD = Amount(max_wei=UINT96_MAX)  # the job's amounts are uint96 on-chain
 INDEX = click.IntRange(0, 65535)
 CHAIN_PRESETS = ["local", "l2-2s", "l1-12s"]  # crucible.protocol.presets.PRESETS (a test keeps them equal)
@@ -30,7 +31,17 @@ def job() -> None:
 
 @job.command()
 @click.option("--kind", type=click.Choice(KINDS), required=True)
-@click.option("--model", type=click.Choice(MODEL_PRESETS), default="tiny", show_default=True, help="Model preset.")
+@click.option("--model", type=click.Choice(MODEL_PRESETS + HF_MODEL_PRESETS), default="tiny", show_default=True,
+              help="Model preset: the built-in GPT's, or a Hugging Face architecture's (hf-…).")  # fmt: skip
+@click.option("--model-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.json",
+              help="A Hugging Face architecture by config instead of --model: Crucible's form ({\"arch\": \"gpt2\" or "
+                   "\"llama\", \"n_layer\": …}) or a transformers config.json. Never downloaded.")  # fmt: skip
+@click.option("--base-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.safetensors",
+              help="Start round 0 from your own weights of the HF model (safetensors only; pinned, their CID and "
+                   "sha256 go into the spec) [default: initialised from the job seed].")  # fmt: skip
+@click.option("--memory-gib", type=Finite(0, 1 << 20, min_open=True),
+              help="HF models: the training memory (GiB) a miner needs at most, declared in the spec [default: the "
+                   "model's own need, checked against this machine].")  # fmt: skip
 @click.option("--rounds", type=click.IntRange(1, 65535), default=1, show_default=True)
 @click.option("--slots", type=click.IntRange(1, 1024), default=2, show_default=True, help="Work slots per round.")
 @click.option("--intervals", type=click.IntRange(1, 255), default=4, show_default=True,
@@ -53,14 +64,17 @@ def job() -> None:
 @click.option("--ipfs-api", envvar="CRUCIBLE_IPFS_API", type=IPFS_API, default="/ip4/127.0.0.1/tcp/5001/http",
               show_default=True, help="Kubo RPC API (multiaddr or http://host:port).")  # fmt: skip
 @click.pass_obj
-def create(settings: Settings, kind: str, model: str, rounds: int, slots: int, intervals: int, audit_bps: int,
-           miner_reward: int, collateral: int, compute_cost: int, collusion: float, tolerance_source: str | None,
+def create(settings: Settings, kind: str, model: str, model_config: Path | None, base_weights: Path | None,
+           memory_gib: float | None, rounds: int, slots: int, intervals: int, audit_bps: int, miner_reward: int,
+           collateral: int, compute_cost: int, collusion: float, tolerance_source: str | None,
            windows_preset: str, dataset_cid: str | None, ipfs_api: str) -> None:  # fmt: skip
     """Pin the job's data, spec, tolerance and base on IPFS and fund it, if cheating cannot pay under it."""
     from crucible.artifacts.store import ArtifactStore  # noqa: PLC0415
     from crucible.protocol.presets import PRESETS  # noqa: PLC0415
     from crucible.protocol.types import JobParams  # noqa: PLC0415
     from crucible.sponsor import post_job  # noqa: PLC0415
+
+    hf_model = _hf_model(model, model_config, base_weights, memory_gib)
 
     params = JobParams(num_rounds=rounds, slots_per_round=slots, intervals_per_slot=intervals,
                        sampled_intervals=min(2, intervals), audit_bps=audit_bps, miner_reward=miner_reward,
@@ -69,14 +83,38 @@ def create(settings: Settings, kind: str, model: str, rounds: int, slots: int, i
         raise click.BadParameter(f"{dataset_cid!r} is not a CID (bafy…/bafk…/Qm…): pin your data with `crucible data "
                                  "add FILE --kind KIND` and pass the CID it prints", param_hint="'--dataset'")  # fmt: skip
     store = ArtifactStore(ipfs_api)
-    tolerance = load_tolerance(tolerance_source, store, kind=kind, model=model) if tolerance_source else None
+    label = hf_model.label() if hf_model is not None else model
+    tolerance = load_tolerance(tolerance_source, store, kind=kind, model=label) if tolerance_source else None
+    weights = base_weights.read_bytes() if base_weights else None
     client = settings.client(signer=True)
-    posted = post_job(client, store, kind=kind, model=model, params=params, compute_cost_wei=compute_cost,
-                      collusion=collusion, tolerance=tolerance, dataset_cid=dataset_cid)  # fmt: skip
+    posted = post_job(client, store, kind=kind, model=hf_model or model, params=params, compute_cost_wei=compute_cost,
+                      collusion=collusion, tolerance=tolerance, dataset_cid=dataset_cid, weights=weights,
+                      weights_source=str(base_weights))  # fmt: skip
     emit({"job_id": posted.job_id, "spec_cid": posted.spec_cid, "dataset_cid": posted.dataset_cid,
           "tolerance_cid": posted.tolerance_cid, "tolerance": tolerance_source or "default (uncalibrated)",
-          "base_cid": posted.base_cid, "sampling_margin": round(posted.check.margin, 3)},
+          "base_cid": posted.base_cid, "sampling_margin": round(posted.check.margin, 3), "model": label,
+          **({"weights_cid": posted.weights_cid} if posted.weights_cid else {})},
          as_json=settings.as_json, title="job posted")  # fmt: skip
+
+
+def _hf_model(model: str, model_config: Path | None, base_weights: Path | None, memory_gib: float | None) -> Any:
+    """The job's Hugging Face model (hf.HFModelSpec) from --model hf-… or --model-config, with --memory-gib; None for
+    a built-in GPT preset. The HF options without an HF model are usage errors."""
+    source = click.get_current_context().get_parameter_source("model")
+    if model_config is not None and source is not click.core.ParameterSource.DEFAULT:
+        raise click.BadParameter("give the model once: --model PRESET or --model-config FILE", param_hint="'--model'")
+    if model_config is None and not model.startswith("hf-"):
+        for option, value in (("--base-weights", base_weights), ("--memory-gib", memory_gib)):
+            if value is not None:
+                raise click.BadParameter(f"needs a Hugging Face model (--model hf-… or --model-config FILE); {model!r} "
+                                         "is the built-in GPT", param_hint=f"'{option}'")  # fmt: skip
+        return None
+    from dataclasses import replace  # noqa: PLC0415
+
+    from crucible.engine import hf  # noqa: PLC0415
+
+    spec = hf.read_model_config(str(model_config), model_config.read_bytes()) if model_config else hf.PRESETS[model]
+    return replace(spec, memory_gib=memory_gib) if memory_gib is not None else spec
 
 
 def load_tolerance(source: str, store: Any, *, kind: str, model: str) -> Any:
@@ -91,7 +129,9 @@ def load_tolerance(source: str, store: Any, *, kind: str, model: str) -> Any:
     elif source.startswith(("bafy", "bafk", "Qm")) and "/" not in source:
         raw = store.fetch(source, max_bytes=1 << 20)
     else:
-        raise click.BadParameter(f"{source!r} is neither a file nor a CID (bafy…/bafk…/Qm…)", param_hint="'--tolerance'")
+        raise click.BadParameter(
+            f"{source!r} is neither a file nor a CID (bafy…/bafk…/Qm…)", param_hint="'--tolerance'"
+        )
     bad = f"{source} is not a tolerance profile (write one with `crucible engine calibrate --out FILE`)"
     try:
         data = json.loads(raw)
@@ -159,8 +199,8 @@ def _job_state(client: Any, job_id: int) -> dict[str, Any]:
 def list_jobs(settings: Settings) -> None:
     """Every job on this deployment, with its kind, status and current round."""
     from crucible.cli.status import print_rows  # noqa: PLC0415
-    from crucible.protocol.jobs import job_records  # noqa: PLC0415
     from crucible.protocol import ledger  # noqa: PLC0415
+    from crucible.protocol.jobs import job_records  # noqa: PLC0415
     from crucible.protocol.types import JobKind  # noqa: PLC0415
 
     client = settings.client(signer=False)
@@ -215,4 +255,3 @@ def settle(settings: Settings, job_id: int, round_: int, slot: int) -> None:
     view = ledger.subject_of(client, job_id, round_, slot)
     emit({"job": job_id, "round": round_, "slot": slot, "outcome": view.outcome.name}, as_json=settings.as_json,
          title="settled")  # fmt: skip
-

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from crucible.engine.architecture import initial_weights, model_label, resolve_model
 from crucible.engine.compare import Tolerance
 from crucible.engine.data import make_dataset
 from crucible.engine.determinism import configure
-from crucible.engine.model import PRESETS, build_model
 from crucible.engine.replay import replay_interval
 from crucible.engine.segment import SegmentSpec, run_segment
 
@@ -42,7 +42,7 @@ def calibrate(
     Calibrate from the base the job really starts from (`base`): a trained policy drifts differently from a random
     initialisation (GRPO from an SFT'd policy drifts ~10x more than from a random one, whose advantages are zero).
     """
-    cfg = PRESETS[model]
+    cfg = resolve_model(model)  # a built-in GPT preset or a Hugging Face one (hf-…)
     dataset = make_dataset(kind, 512, cfg.block_size, seed=11)
     errors, tensor_errors, ratios, losses = [], [], [], []
     for seed in range(replays):
@@ -50,9 +50,7 @@ def calibrate(
                            intervals=1)  # fmt: skip
         miner_dev = torch.device(miner_device)
         configure(miner_dev, precision, threads=miner_threads)
-        start = base if base is not None else {
-            f"model.{n}": p.detach().cpu() for n, p in build_model(cfg, seed, miner_dev).named_parameters()
-        }
+        start = base if base is not None else initial_weights(cfg, seed)  # CPU-drawn: the same on every device
         reference = start if kind == "dpo" else None
         with tempfile.TemporaryDirectory() as tmp:
             run = run_segment(spec, start, dataset, Path(tmp), miner_dev, reference=reference)
@@ -91,7 +89,7 @@ def calibrate(
         rel_update_error_tensor=tau(tensor_errors),
         norm_ratio=tau(ratios),
         loss_rel=tau(losses, LOSS_FLOOR),
-        model=model,
+        model=model_label(model),
         precision=precision,
         device_pair=(miner_device, validator_device),
         measured=measured,

@@ -8,14 +8,14 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from crucible.engine.model import GPTConfig
+from crucible.engine.architecture import ModelConfig, model_config_from_json
 from crucible.engine.segment import SegmentSpec
 
 
 @dataclass(frozen=True)
 class JobSpec:
     kind: str
-    model: GPTConfig
+    model: ModelConfig  # a built-in GPT config, or a Hugging Face architecture's (its entry has an "arch")
     dataset_cid: str
     dataset_sha256: str
     job_seed: int
@@ -42,7 +42,7 @@ class JobSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobSpec:
-        return cls(**{**data, "model": GPTConfig(**data["model"])})
+        return cls(**{**data, "model": model_config_from_json(data["model"])})
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode()

@@ -26,10 +26,10 @@ from torch.nn.utils import clip_grad_norm_
 
 from crucible.chain.merkle import MerkleTree, checkpoint_leaf
 from crucible.engine import tasks
+from crucible.engine.architecture import JobModel, ModelConfig, empty_job_model, model_config_from_json, model_skeleton
 from crucible.engine.checkpoint import checkpoint_to_bytes, digest, from_bytes, to_bytes
 from crucible.engine.data import BatchKey, batch_digest, batch_indices, select
 from crucible.engine.determinism import PRECISIONS, check_attention, default_attention, default_optimizer
-from crucible.engine.model import GPT, GPTConfig, empty_model
 from crucible.engine.stream import StateStreamer
 
 JOB_KINDS = ("pretrain", "sft", "dpo", "grpo")
@@ -45,7 +45,7 @@ class SegmentSpec:
     slot: int
     miner: str
     kind: str
-    model: GPTConfig
+    model: ModelConfig  # the built-in GPT's config or a Hugging Face architecture's (architecture.py)
     precision: str = "fp32"
     job_seed: int = 0
     steps_per_interval: int = 4  # c
@@ -69,7 +69,7 @@ class SegmentSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SegmentSpec:
-        return cls(**{**data, "model": GPTConfig(**data["model"])})
+        return cls(**{**data, "model": model_config_from_json(data["model"])})
 
     @property
     def digest_stride(self) -> int:
@@ -108,14 +108,13 @@ class StepPolicy:
 HONEST = StepPolicy()
 
 
-def model_spec(cfg: GPTConfig) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+def model_spec(cfg: ModelConfig) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     """Names, shapes and dtypes of a model's parameters (what a checkpoint must contain)."""
-    with torch.device("meta"):
-        model = GPT(cfg)
+    model = model_skeleton(cfg)
     return {f"model.{n}": (tuple(p.shape), torch.float32) for n, p in model.named_parameters()}
 
 
-def checkpoint_spec(cfg: GPTConfig) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+def checkpoint_spec(cfg: ModelConfig) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     """Names, shapes and dtypes of a full training checkpoint (model + AdamW state)."""
     spec = dict(model_spec(cfg))
     for name, (shape, dtype) in model_spec(cfg).items():
@@ -126,7 +125,7 @@ def checkpoint_spec(cfg: GPTConfig) -> dict[str, tuple[tuple[int, ...], torch.dt
     return spec
 
 
-def checkpoint_max_bytes(cfg: GPTConfig) -> int:
+def checkpoint_max_bytes(cfg: ModelConfig) -> int:
     """The largest a valid checkpoint of this model can be: float32 data plus header slack (a download limit)."""
     elements = sum(max(1, int(torch.Size(shape).numel())) for shape, _ in checkpoint_spec(cfg).values())
     return elements * 4 + (1 << 20)
@@ -160,7 +159,7 @@ class Trainer:
         check_attention(self.attention, device, spec.precision)
         if self.optimizer not in ("fused", "for-loop"):
             raise ValueError(f"unknown optimizer implementation {self.optimizer!r}; use 'fused' or 'for-loop'")
-        self.model = empty_model(spec.model, device).set_attention(self.attention)  # weights are loaded next
+        self.model = empty_job_model(spec.model, device).set_attention(self.attention)  # weights are loaded next
         self.params = dict(self.model.named_parameters())
         fused = self.optimizer == "fused"
         self.opt = torch.optim.AdamW(
@@ -174,11 +173,11 @@ class Trainer:
                 "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),
             }
         self.before_update: Any = None  # set by a streamer: waits for the state copy before it is overwritten
-        self.reference: GPT | None = None
+        self.reference: JobModel | None = None
         if spec.kind == "dpo":
             if reference is None:
                 raise ValueError("a dpo segment needs its frozen reference checkpoint")
-            self.reference = empty_model(spec.model, device).set_attention(self.attention)
+            self.reference = empty_job_model(spec.model, device).set_attention(self.attention)
             self.reference.load_state_dict({k.removeprefix("model."): v for k, v in reference.items()})
             self.reference.requires_grad_(False)
 
@@ -394,7 +393,7 @@ def run_segment(
     )
 
 
-def load_checkpoint(data: bytes, cfg: GPTConfig, device: torch.device | None = None) -> dict[str, torch.Tensor]:
+def load_checkpoint(data: bytes, cfg: ModelConfig, device: torch.device | None = None) -> dict[str, torch.Tensor]:
     """Untrusted checkpoint bytes -> tensors (on `device`, parsed straight onto it), checked against the model spec
     (names, shapes, dtypes, finite)."""
     return from_bytes(data, checkpoint_spec(cfg), device)

@@ -75,7 +75,7 @@ def load_job(client: ChainClient, store: ArtifactStore, job_id: int) -> LoadedJo
     raw = store.fetch(record.spec_cid, max_bytes=SPEC_LIMIT, sha256_digest=record.spec_digest)
     try:
         spec = JobSpec.from_json(_json(raw))
-    except (TypeError, KeyError) as exc:
+    except (TypeError, KeyError, ValueError) as exc:  # ValueError: an HF model entry out of bounds (names the field)
         raise MalformedArtifact(f"job {job_id}: the spec does not parse: {exc}") from None
     data = store.fetch(spec.dataset_cid, max_bytes=DATASET_LIMIT, sha256_digest=bytes.fromhex(spec.dataset_sha256))
     dataset = _tensors(data)

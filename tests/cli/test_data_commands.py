@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from crucible.artifacts.store import ArtifactStore
 from crucible.cli.main import cli
+from crucible.engine.architecture import initial_weights
 from crucible.engine.data import ALPHABET
 from crucible.engine.jobspec import JobSpec
-from crucible.engine.model import build_model
 from crucible.engine.replay import replay_interval
 from crucible.engine.segment import run_segment
 from crucible.engine.tasks import exact_answer_reward
@@ -165,7 +165,7 @@ def test_own_data_is_pinned_and_a_job_trains_and_replays_on_it(tmp_path: Path, e
     assert (spec.tokenizer, spec.tokenizer_digest) == ("bytes-v1", get_tokenizer("bytes-v1").digest)
     assert spec.model.vocab_size >= 258  # the model covers the tokenizer's ids
     segment = replace(spec.segment(job_id, 0, 0, network.accounts[1].address), intervals=2, steps_per_interval=2)
-    base = {f"model.{n}": p.detach() for n, p in build_model(spec.model, 0, torch.device("cpu")).named_parameters()}
+    base = initial_weights(spec.model, 0)
     run = run_segment(segment, base, job.dataset, tmp_path / "work", torch.device("cpu"))
     assert all(r["loss"] > 0 for trace in run.traces[1:] for r in trace)
     replayed = replay_interval(segment, 1, run.checkpoint_paths[1].read_bytes(), run.checkpoint_paths[2].read_bytes(),
